@@ -1,0 +1,33 @@
+# evlab: build, run and test the lab's stages.
+#
+#   make                     build every stage present
+#   make run STAGE=1         run stage 1's server on 127.0.0.1:8080 in the foreground
+#   make test [STAGE=N]      run the bats tests (all stages, or one); installs bats if missing
+#   make clean
+#
+# CC=clang and SANITIZE=address,undefined are passed down to every stage.
+
+STAGE_DIRS := $(sort $(wildcard stage[1-6]-*))
+STAGE_DIR   = $(firstword $(wildcard stage$(STAGE)-*))
+PORT       ?= 8080
+
+export CC SANITIZE
+
+all: $(STAGE_DIRS)
+
+$(STAGE_DIRS):
+	$(MAKE) -C $@
+
+run:
+	@test -n "$(STAGE)" || { echo "make run needs STAGE=N (1 to 5)"; exit 2; }
+	@test -n "$(STAGE_DIR)" || { echo "no stage$(STAGE)-* folder"; exit 2; }
+	$(MAKE) -C $(STAGE_DIR)
+	$(STAGE_DIR)/server -a 127.0.0.1 -p $(PORT) $(RUN_FLAGS)
+
+test: all
+	tests/run $(STAGE)
+
+clean:
+	for d in $(STAGE_DIRS); do $(MAKE) -C $$d clean || exit 1; done
+
+.PHONY: all run test clean $(STAGE_DIRS)

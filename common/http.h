@@ -1,0 +1,51 @@
+/*
+ * http.h - framing for the small subset of HTTP/1.1 the lab speaks.
+ *
+ *   n = http_head_len(buf, len)        0 until a whole request head is in buf
+ *   status = http_parse(buf, n, &req)  0, or the error to answer (400, 501)
+ *   len = http_head(out, size, &req, 200, "text/plain", body_len)
+ *   len = http_error(out, size, &req, 404)    head and a short text body
+ *   http_log(peer, &req, status, bytes_sent)  the per-request log line
+ *
+ * Where no request could be parsed (431, 503), pass NULL for req: the answer
+ * is then HTTP/1.1 with "Connection: close".  Reading and writing the bytes
+ * is each stage's own lesson, so nothing here does I/O on a socket.
+ */
+#ifndef EVLAB_HTTP_H
+#define EVLAB_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define HTTP_MAX_HEAD 8192 /* spec: a longer request head gets 431 */
+#define HTTP_MAX_RESPONSE_HEAD 256 /* room for any head http_head writes */
+
+struct http_request {
+    char method[16];            /* "GET", "HEAD", or whatever else was sent */
+    char target[HTTP_MAX_HEAD]; /* as sent: not yet percent-decoded */
+    int minor;                  /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
+    bool head;                  /* HEAD: answer with the head only */
+    bool keep_alive;            /* version and Connection header allow another request */
+    char line[128];             /* the request line, printable, for the log */
+};
+
+/* Length of the request head at the start of buf, through its empty line; 0 if not all here. */
+size_t http_head_len(const char *buf, size_t len);
+
+/* Parse the head of length len into *req; 0 if it is a GET or HEAD we can answer, else 400 or 501. */
+int http_parse(const char *head, size_t len, struct http_request *req);
+
+/* The reason phrase of a status code ("Not Found"). */
+const char *http_reason(int status);
+
+/* Write a response head for req (NULL: none parsed) into buf; returns its length. */
+size_t http_head(char *buf, size_t size, const struct http_request *req, int status,
+                 const char *type, long long length);
+
+/* Write a whole error response (head and a one-line body, unless HEAD); returns its length. */
+size_t http_error(char *buf, size_t size, const struct http_request *req, int status);
+
+/* Log "peer "request line" status bytes" to stderr. */
+void http_log(const char *peer, const struct http_request *req, int status, long long bytes);
+
+#endif

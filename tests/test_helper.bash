@@ -1,0 +1,112 @@
+# test_helper.bash - loaded by every .bats file: start and stop a stage's
+# server, and talk to it with curl or with raw bytes.
+#
+#   start_server -t 1           the server of stage $STAGE on 127.0.0.1, port 0;
+#                               sets PORT, SERVER_PID and SERVER_LOG
+#   raw "GET / HTTP/1.0\r\n\r\n"   send bytes (printf %b escapes), print the answer
+#   stop_servers                (teardown does it) TERM, then KILL, every server started
+#
+# Every test is bounded by BATS_TEST_TIMEOUT.  Servers start with fd 3 closed,
+# or bats would wait for them before reporting.
+
+bats_require_minimum_version 1.5.0
+: "${BATS_TEST_TIMEOUT:=30}"
+: "${STAGE:?tests/run sets STAGE, the stage under test}"
+: "${EVLAB_TREE:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
+
+SERVER_PIDS=()
+
+# The stage's folder in the tree under test.
+stage_dir() {
+    local d
+    for d in "$EVLAB_TREE"/stage"${1:-$STAGE}"-*/; do
+        echo "${d%/}"
+        return 0
+    done
+    return 1
+}
+
+# Start the stage's server with extra flags "$@"; wait for its "listening on" line.
+start_server() {
+    local bin
+    bin="$(stage_dir)/server"
+    [[ -x $bin ]] || { echo "no server binary: $bin (run make)" >&2; return 1; }
+    SERVER_LOG="$BATS_TEST_TMPDIR/server${#SERVER_PIDS[@]}.log"
+    "$bin" -a "${ADDR:-127.0.0.1}" -p 0 "$@" 2>"$SERVER_LOG" 3>&- &
+    SERVER_PID=$!
+    SERVER_PIDS+=("$SERVER_PID")
+    local i
+    for ((i = 0; i < 100; i++)); do
+        PORT=$(sed -n '1s/^listening on .*:\([0-9][0-9]*\)$/\1/p' "$SERVER_LOG")
+        [[ -n $PORT ]] && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "server did not start; its stderr:" >&2
+    cat "$SERVER_LOG" >&2
+    return 1
+}
+
+# Stop every server this test started (by PID) and fail on a sanitizer report.
+stop_servers() {
+    local pid i log status=0
+    for pid in "${SERVER_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || continue
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    SERVER_PIDS=()
+    for log in "$BATS_TEST_TMPDIR"/server*.log; do
+        [[ -f $log ]] || continue
+        if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log"; then
+            echo "sanitizer report in $log:" >&2
+            cat "$log" >&2
+            status=1
+        fi
+    done
+    return "$status"
+}
+
+# After start_server failed on ::1: skip if this machine has no IPv6 loopback, else fail.
+skip_without_ipv6() {
+    if grep -qE 'Cannot assign requested address|Address family not supported' "$SERVER_LOG"; then
+        skip "no IPv6 loopback (::1) on this machine"
+    fi
+    return 1
+}
+
+teardown() {
+    stop_servers
+}
+
+# Send the bytes "$1" (printf %b escapes) to the server and print all it sends back
+# until it closes the connection; give up after ${2:-5} seconds.
+raw() {
+    timeout "${2:-5}" bash -c 'exec 5<>"/dev/tcp/$0/$1" || exit 1
+        printf "%b" "$2" >&5
+        cat <&5' "${ADDR:-127.0.0.1}" "$PORT" "$1"
+}
+
+# curl with a bound on time, quiet but showing errors.
+http() {
+    curl -sS --max-time "${CURL_TIME:-10}" "$@"
+}
+
+# URL of a path on the server under test.
+url() {
+    echo "http://127.0.0.1:$PORT${1:-/}"
+}
+
+# The value of header $1 in the response head given on stdin ("" if absent).
+header() {
+    tr -d '\r' | sed -n "s/^$1: *//Ip" | head -n 1
+}
+
+# Everything after the head, of the response given on stdin.
+body() {
+    sed '1,/^\r\{0,1\}$/d'
+}
