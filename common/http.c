@@ -210,7 +210,7 @@ http_error(char *buf, size_t size, const struct http_request *req, int status)
 }
 
 void
-http_log(const char *peer, const struct http_request *req, int status, long long bytes)
+http_log(const char *peer, const char *line, int status, long long bytes)
 {
-    fprintf(stderr, "%s \"%s\" %d %lld\n", peer, req ? req->line : "-", status, bytes);
+    fprintf(stderr, "%s \"%s\" %d %lld\n", peer, line ? line : "-", status, bytes);
 }

@@ -5,7 +5,7 @@
  *   status = http_parse(buf, n, &req)  0, or the error to answer (400, 501)
  *   len = http_head(out, size, &req, 200, "text/plain", body_len)
  *   len = http_error(out, size, &req, 404)    head and a short text body
- *   http_log(peer, &req, status, bytes_sent)  the per-request log line
+ *   http_log(peer, req.line, status, bytes_sent)  the per-request log line
  *
  * Where no request could be parsed (431, 503), pass NULL for req: the answer
  * is then HTTP/1.1 with "Connection: close".  Reading and writing the bytes
@@ -19,6 +19,7 @@
 
 #define HTTP_MAX_HEAD 8192 /* spec: a longer request head gets 431 */
 #define HTTP_MAX_RESPONSE_HEAD 256 /* room for any head http_head writes */
+#define HTTP_LOG_LINE 128 /* room for a request line as it is logged */
 
 struct http_request {
     char method[16];            /* "GET", "HEAD", or whatever else was sent */
@@ -26,7 +27,7 @@ struct http_request {
     int minor;                  /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
     bool head;                  /* HEAD: answer with the head only */
     bool keep_alive;            /* version and Connection header allow another request */
-    char line[128];             /* the request line, printable, for the log */
+    char line[HTTP_LOG_LINE];   /* the request line, printable, for the log */
 };
 
 /* Length of the request head at the start of buf, through its empty line; 0 if not all here. */
@@ -45,7 +46,7 @@ size_t http_head(char *buf, size_t size, const struct http_request *req, int sta
 /* Write a whole error response (head and a one-line body, unless HEAD); returns its length. */
 size_t http_error(char *buf, size_t size, const struct http_request *req, int status);
 
-/* Log "peer "request line" status bytes" to stderr. */
-void http_log(const char *peer, const struct http_request *req, int status, long long bytes);
+/* Log 'peer "request line" status bytes' to stderr (line NULL: none was parsed). */
+void http_log(const char *peer, const char *line, int status, long long bytes);
 
 #endif

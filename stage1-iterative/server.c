@@ -86,7 +86,7 @@ static void
 serve(int fd, const char *peer)
 {
     char in[HTTP_MAX_HEAD], out[HTTP_MAX_RESPONSE_HEAD + 64];
-    struct http_request req, *parsed = &req;
+    struct http_request req;
     ssize_t head = read_head(fd, in, sizeof in);
     size_t len;
     int status;
@@ -94,7 +94,7 @@ serve(int fd, const char *peer)
     if (head < 0)
         return;
     if (head == 0) {
-        parsed = NULL;
+        req.line[0] = '\0';
         status = 431;
         len = http_error(out, sizeof out, NULL, status);
     } else if ((status = http_parse(in, (size_t)head, &req)) != 0) {
@@ -106,7 +106,7 @@ serve(int fd, const char *peer)
     }
     bool sent = write_all(fd, out, len) == 0;
     if (!quiet)
-        http_log(peer, parsed, status, sent ? (long long)len : 0);
+        http_log(peer, req.line[0] ? req.line : NULL, status, sent ? (long long)len : 0);
 }
 
 /*

@@ -26,13 +26,29 @@ stage_dir() {
     return 1
 }
 
+# A document root for file-serving stages, with an index.html: "$BATS_TEST_TMPDIR/root".
+make_root() {
+    ROOT="$BATS_TEST_TMPDIR/root"
+    mkdir -p "$ROOT"
+    [[ -e $ROOT/index.html ]] || printf '<!doctype html><title>t</title><p>index\n' >"$ROOT/index.html"
+}
+
 # Start the stage's server with extra flags "$@"; wait for its "listening on" line.
+# From stage 3 on it serves make_root's folder unless "$@" names a root (-r).
+# SERVER_NOFILE=N raises its descriptor limit first.
 start_server() {
-    local bin
+    local bin args=("$@")
     bin="$(stage_dir)/server"
     [[ -x $bin ]] || { echo "no server binary: $bin (run make)" >&2; return 1; }
+    if ((STAGE >= 3)) && [[ " $* " != *" -r "* ]]; then
+        make_root
+        args+=(-r "$ROOT")
+    fi
     SERVER_LOG="$BATS_TEST_TMPDIR/server${#SERVER_PIDS[@]}.log"
-    "$bin" -a "${ADDR:-127.0.0.1}" -p 0 "$@" 2>"$SERVER_LOG" 3>&- &
+    (
+        [[ -z ${SERVER_NOFILE:-} ]] || ulimit -n "$SERVER_NOFILE"
+        exec "$bin" -a "${ADDR:-127.0.0.1}" -p 0 "${args[@]}"
+    ) 2>"$SERVER_LOG" 3>&- &
     SERVER_PID=$!
     SERVER_PIDS+=("$SERVER_PID")
     local i
@@ -104,6 +120,22 @@ url() {
 # The value of header $1 in the response head given on stdin ("" if absent).
 header() {
     tr -d '\r' | sed -n "s/^$1: *//Ip" | head -n 1
+}
+
+# The response that starts at byte $2 of file $1, as "STATUS LINE|OFFSET|HEAD BYTES|CONTENT-LENGTH".
+response_at() {
+    local head
+    head=$(tail -c +"$(($2 + 1))" "$1" | LC_ALL=C sed -n '1,/^\r\{0,1\}$/p')
+    # $(...) dropped the last newline of the head: add it back to the count.
+    printf '%s|%s|%s|%s\n' "$(head -n 1 <<<"$head" | tr -d '\r')" "$2" \
+        "$(LC_ALL=C; echo $((${#head} + 1)))" "$(header Content-Length <<<"$head")"
+}
+
+# Where the response after response_at's answer $1 starts: "body" if it had one, "nobody" if not (HEAD).
+next_response() {
+    local status off hlen clen
+    IFS='|' read -r status off hlen clen <<<"$1"
+    if [[ $2 == body ]]; then echo $((off + hlen + clen)); else echo $((off + hlen)); fi
 }
 
 # Everything after the head, of the response given on stdin.

@@ -1,0 +1,404 @@
+/*
+ * Stage 2: one thread, many clients: a select() event loop.
+ *
+ * Every socket is non-blocking, so no read, write or accept ever waits;
+ * select() is the one place the server sleeps, and it wakes when some socket
+ * is ready.  Each client is a struct conn holding its buffers and an explicit
+ * state that says what we wait for next.  A slow or silent client now costs
+ * only its own struct, never the other clients' time.
+ */
+#include "err.h"
+#include "http.h"
+#include "net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define USAGE "[-a ADDR] [-p PORT] [-t SECS] [-q] [-h]"
+#define OUT_SIZE 16384  /* a response head and (a chunk of) its body */
+#define MAX_DRAIN 65536 /* unread request bytes we swallow before closing */
+
+enum conn_state {
+    CONN_READING, /* waiting for (the rest of) a request head */
+    CONN_WRITING, /* sending out[outpos..outlen) */
+    CONN_CLOSING, /* all sent and our side shut down: swallowing input until the client closes */
+};
+
+struct conn {
+    int fd;
+    enum conn_state state;
+    char peer[ADDR_STRLEN]; /* client address, for the log */
+    long long last_active;  /* when a byte last moved (ms); -t counts from here */
+    char in[HTTP_MAX_HEAD]; /* bytes received and not yet answered: requests arrive in pieces */
+    size_t inlen;
+    char out[OUT_SIZE]; /* the response being sent: writes are partial too */
+    size_t outlen, outpos;
+    bool keep_alive;          /* read the next request after this response */
+    char line[HTTP_LOG_LINE]; /* the request being answered, for the log line */
+    int status;
+    long long sent;
+    size_t drained; /* bytes swallowed in CONN_CLOSING */
+};
+
+/* Indexed by descriptor; select() cannot watch one at or above FD_SETSIZE anyway. */
+static struct conn *conns[FD_SETSIZE];
+static long long timeout_ms = 10000;
+static bool quiet;
+static int spare_fd = -1; /* kept open to be freed when accept() runs out of descriptors */
+
+/* Set by the signal handler, read by the loop. */
+static volatile sig_atomic_t stop_requested;
+
+/* SIGINT, SIGTERM: only note it.  The handler may run between any two instructions of
+ * the loop, so the loop, not the handler, closes sockets and frees memory. */
+static void
+on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* Milliseconds on a clock that never jumps (unlike the time of day). */
+static long long
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Make fd non-blocking: calls on it then fail with EAGAIN instead of waiting. */
+static int
+set_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+
+    return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+/* Format the whole answer to req: the head, and the time of day unless HEAD. */
+static size_t
+time_of_day(char *out, size_t size, const struct http_request *req)
+{
+    char body[64];
+    struct tm tm = {0};
+    time_t now = time(NULL);
+    size_t blen, len;
+
+    localtime_r(&now, &tm);
+    blen = strftime(body, sizeof body, "%a %b %e %H:%M:%S %Y\n", &tm);
+    len = http_head(out, size, req, 200, "text/plain", (long long)blen);
+    if (!req->head && len + blen < size) {
+        memcpy(out + len, body, blen);
+        len += blen;
+    }
+    return len;
+}
+
+/* Put the answer to a parsed GET or HEAD into c->out. */
+static void
+serve(struct conn *c, const struct http_request *req)
+{
+    c->status = 200;
+    c->outlen = time_of_day(c->out, sizeof c->out, req);
+}
+
+/* Put an error response into c->out (req NULL: no request could be parsed). */
+static void
+serve_error(struct conn *c, const struct http_request *req, int status)
+{
+    c->status = status;
+    c->outlen = http_error(c->out, sizeof c->out, req, status);
+}
+
+/* If a whole request head has arrived, prepare its answer and start writing it. */
+static void
+conn_process(struct conn *c)
+{
+    struct http_request req;
+    size_t head = http_head_len(c->in, c->inlen);
+    int status;
+
+    if (head == 0 && c->inlen < sizeof c->in)
+        return; /* not all here yet: wait for more */
+    c->outpos = 0;
+    c->sent = 0;
+    if (head == 0) {
+        strcpy(c->line, "-");
+        c->keep_alive = false;
+        serve_error(c, NULL, 431);
+    } else {
+        status = http_parse(c->in, head, &req);
+        memcpy(c->line, req.line, sizeof c->line);
+        c->keep_alive = req.keep_alive;
+        if (status != 0)
+            serve_error(c, &req, status);
+        else
+            serve(c, &req);
+        /* Pipelined requests that came after this one wait in in[] for their turn. */
+        memmove(c->in, c->in + head, c->inlen - head);
+        c->inlen -= head;
+    }
+    c->state = CONN_WRITING;
+}
+
+/* Free the connection; log a response that was cut short. */
+static void
+conn_close(struct conn *c)
+{
+    if (c->state == CONN_WRITING && !quiet)
+        http_log(c->peer, c->line, c->status, c->sent);
+    close(c->fd);
+    conns[c->fd] = NULL;
+    free(c);
+}
+
+/* The socket is writable: send what we can of the response, and move on when it is all out. */
+static void
+conn_write(struct conn *c)
+{
+    ssize_t n = write(c->fd, c->out + c->outpos, c->outlen - c->outpos);
+
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return; /* no room after all: select() will say when there is */
+    if (n < 0) {
+        conn_close(c); /* EPIPE, ECONNRESET: the client has gone */
+        return;
+    }
+    c->outpos += (size_t)n;
+    c->sent += n;
+    c->last_active = now_ms();
+    if (c->outpos < c->outlen)
+        return; /* a partial write: the rest on a later turn */
+
+    if (!quiet)
+        http_log(c->peer, c->line, c->status, c->sent);
+    if (c->keep_alive) {
+        c->state = CONN_READING;
+        conn_process(c); /* a pipelined request may be waiting already */
+    } else {
+        /* close() now could reset the connection and lose the answer (stage 1's
+         * close_gracefully); instead stop writing and wait for the client's EOF. */
+        shutdown(c->fd, SHUT_WR);
+        c->state = CONN_CLOSING;
+    }
+}
+
+/* The socket is readable: take what the client sent. */
+static void
+conn_read(struct conn *c)
+{
+    char junk[4096];
+    bool closing = c->state == CONN_CLOSING;
+    ssize_t n = closing ? read(c->fd, junk, sizeof junk)
+                        : read(c->fd, c->in + c->inlen, sizeof c->in - c->inlen);
+
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return; /* nothing after all: select() will tell us again */
+    if (n <= 0) {
+        conn_close(c); /* the client closed (0) or reset the connection */
+        return;
+    }
+    c->last_active = now_ms();
+    if (closing) {
+        c->drained += (size_t)n;
+        if (c->drained > MAX_DRAIN)
+            conn_close(c);
+        return;
+    }
+    c->inlen += (size_t)n;
+    conn_process(c);
+    /* The socket is most likely writable: try now rather than wait for another turn. */
+    if (c->state == CONN_WRITING)
+        conn_write(c);
+}
+
+/* Answer 503 and close: for clients we cannot take on (best effort, never waits). */
+static void
+refuse(int fd)
+{
+    char out[HTTP_MAX_RESPONSE_HEAD + 64];
+    size_t len = http_error(out, sizeof out, NULL, 503);
+
+    if (write(fd, out, len) < 0) {
+        /* nothing to do: the client is being dropped either way */
+    }
+    close(fd);
+}
+
+/* A struct conn for a new client, or NULL if it cannot be served. */
+static struct conn *
+conn_open(int fd, const struct sockaddr_storage *sa)
+{
+    struct conn *c;
+
+    /* FD_SET on a descriptor >= FD_SETSIZE writes past the end of the fd_set. */
+    if (fd >= FD_SETSIZE || set_nonblocking(fd) < 0 || (c = calloc(1, sizeof *c)) == NULL)
+        return NULL;
+    c->fd = fd;
+    c->state = CONN_READING;
+    c->last_active = now_ms();
+    addr_format(sa, c->peer, sizeof c->peer);
+    conns[fd] = c;
+    return c;
+}
+
+/* Accept every client waiting in the listen queue (until EAGAIN). */
+static void
+accept_clients(int listenfd)
+{
+    for (;;) {
+        struct sockaddr_storage sa;
+        socklen_t len = sizeof sa;
+        int fd = accept(listenfd, (struct sockaddr *)&sa, &len);
+
+        if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+            continue;
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE) && spare_fd >= 0) {
+            /* The client stays queued, so select() would report the listener ready for
+             * ever: free our spare descriptor, take the client, refuse it, re-arm. */
+            close(spare_fd);
+            fd = accept(listenfd, NULL, NULL);
+            if (fd >= 0)
+                refuse(fd);
+            spare_fd = open("/dev/null", O_RDONLY);
+            continue;
+        }
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                warn_sys("accept");
+            return;
+        }
+        if (conn_open(fd, &sa) == NULL)
+            refuse(fd);
+    }
+}
+
+/* Serve clients until SIGINT or SIGTERM, then finish the responses under way. */
+static void
+event_loop(int listenfd, const sigset_t *waitmask)
+{
+    for (;;) {
+        fd_set rset, wset;
+        int maxfd = -1, fd, n;
+        long long now = now_ms(), wait = -1;
+        bool busy = false;
+
+        if (stop_requested && listenfd >= 0) {
+            close(listenfd); /* stop accepting */
+            listenfd = -1;
+        }
+        /* select() overwrites its sets: build them anew on every turn. */
+        FD_ZERO(&rset);
+        FD_ZERO(&wset);
+        if (listenfd >= 0) {
+            FD_SET(listenfd, &rset);
+            maxfd = listenfd;
+        }
+        for (fd = 0; fd < FD_SETSIZE; fd++) {
+            struct conn *c = conns[fd];
+            if (c == NULL)
+                continue;
+            if (stop_requested && c->state == CONN_READING) {
+                conn_close(c); /* idle, or a request not yet whole: nothing in flight */
+                continue;
+            }
+            if (stop_requested)
+                c->keep_alive = false;
+            FD_SET(fd, c->state == CONN_WRITING ? &wset : &rset);
+            maxfd = fd > maxfd ? fd : maxfd;
+            busy = true;
+            /* Sleep no longer than until the first client's -t runs out. */
+            long long left = c->last_active + timeout_ms - now;
+            if (wait < 0 || left < wait)
+                wait = left > 0 ? left : 0;
+        }
+        if (listenfd < 0 && !busy)
+            break; /* stopping, and every response is out */
+
+        /* pselect unblocks SIGINT and SIGTERM only while it waits, so a signal cannot
+         * slip in between our check of stop_requested and going to sleep. */
+        struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = wait % 1000 * 1000000};
+        n = pselect(maxfd + 1, &rset, &wset, NULL, wait < 0 ? NULL : &ts, waitmask);
+        if (n < 0 && errno == EINTR)
+            continue; /* a signal: the top of the loop looks at it */
+        if (n < 0)
+            die_sys("select");
+
+        if (listenfd >= 0 && FD_ISSET(listenfd, &rset))
+            accept_clients(listenfd);
+        /* Each ready client gets one read or one write per turn, so one that pours in
+         * requests cannot starve the others. */
+        now = now_ms();
+        for (fd = 0; fd < FD_SETSIZE; fd++) {
+            struct conn *c = conns[fd];
+            if (c == NULL)
+                continue;
+            if (FD_ISSET(fd, &rset))
+                conn_read(c);
+            else if (FD_ISSET(fd, &wset))
+                conn_write(c);
+            else if (now - c->last_active >= timeout_ms)
+                conn_close(c); /* silent (or not reading) for -t seconds */
+        }
+    }
+}
+
+int
+main(int argc, char *argv[])
+{
+    const char *addr = "127.0.0.1";
+    long port = 8080;
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    sigset_t block, waitmask;
+    int opt, listenfd;
+
+    err_init(argv[0], USAGE);
+    while ((opt = getopt(argc, argv, "a:p:t:qh")) != -1) {
+        switch (opt) {
+        case 'a': addr = optarg; break;
+        case 'p': port = arg_long("-p", optarg, 0, 65535); break;
+        case 't': timeout_ms = 1000LL * arg_long("-t", optarg, 1, 86400); break;
+        case 'q': quiet = true; break;
+        case 'h': print_usage(); return 0;
+        default: die_usage("unknown flag or missing argument");
+        }
+    }
+    if (optind < argc)
+        die_usage("unexpected argument: %s", argv[optind]);
+    if (addr_parse(addr, (int)port, &sa, &salen) < 0)
+        die_usage("-a %s: not an IPv4 or IPv6 address", addr);
+
+    /* A client that hangs up while we write must cost us that client, not our life. */
+    struct sigaction ign = {.sa_handler = SIG_IGN}, stop = {.sa_handler = on_signal};
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    if (sigaction(SIGPIPE, &ign, NULL) < 0 || sigaction(SIGINT, &stop, NULL) < 0 ||
+        sigaction(SIGTERM, &stop, NULL) < 0 || sigprocmask(SIG_BLOCK, &block, &waitmask) < 0)
+        die_sys("signals");
+    sigdelset(&waitmask, SIGINT);
+    sigdelset(&waitmask, SIGTERM);
+
+    if ((spare_fd = open("/dev/null", O_RDONLY)) < 0)
+        die_sys("/dev/null");
+    listenfd = Tcp_listen(&sa, salen);
+    if (set_nonblocking(listenfd) < 0)
+        die_sys("fcntl");
+    if (listenfd >= FD_SETSIZE)
+        die("listening descriptor %d is beyond select()'s FD_SETSIZE", listenfd);
+
+    event_loop(listenfd, &waitmask);
+    close(spare_fd);
+    return 0;
+}

@@ -1,0 +1,163 @@
+#!/usr/bin/env bats
+# stages: 2 3 4 5
+# The select() event loop: many clients at once, keep-alive, pipelining,
+# timeouts, running out of descriptors, and a graceful stop.
+
+load test_helper
+
+# Open a connection on descriptor $1 (bash /dev/tcp).
+connect() {
+    eval "exec $1<>/dev/tcp/127.0.0.1/$PORT"
+}
+
+@test "200 concurrent clients are all answered correctly" {
+    start_server -q
+    local urls=() i
+    for ((i = 0; i < 200; i++)); do urls+=("$(url "/?client=$i")"); done
+    run -0 http --parallel --parallel-immediate --parallel-max 200 -o /dev/null \
+        -w '%{http_code} %{size_download} %{num_connects}\n' "${urls[@]}"
+    [[ $(grep -c '^200 [1-9][0-9]* 1$' <<<"$output") == 200 ]] || { echo "$output" | sort | uniq -c; false; }
+}
+
+@test "a silent client does not delay another client's answer" {
+    start_server
+    connect 5
+    # Stage 1 would make this wait -t (10) seconds.
+    CURL_TIME=1 run -0 http -i "$(url /)"
+    [[ $output == "HTTP/1.1 200 OK"* ]] || false
+    exec 5>&-
+}
+
+@test "a request sent one byte at a time is answered" {
+    start_server
+    run -0 timeout 10 bash -c 'exec 5<>"/dev/tcp/127.0.0.1/$0"
+        req=$'"'"'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'"'"'
+        for ((i = 0; i < ${#req}; i++)); do printf "%s" "${req:i:1}" >&5; sleep 0.01; done
+        cat <&5' "$PORT"
+    [[ $output == "HTTP/1.1 200 OK"* ]] || false
+}
+
+@test "three pipelined requests are answered in order" {
+    start_server
+    # GET (1.1, a body), HEAD (no body), GET as 1.0: its default is to close after.
+    raw 'GET / HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.0\r\n\r\n' \
+        >"$BATS_TEST_TMPDIR/out"
+    local first second third
+    first=$(response_at "$BATS_TEST_TMPDIR/out" 0)
+    [[ $first == "HTTP/1.1 200 OK"* ]] || false
+    second=$(response_at "$BATS_TEST_TMPDIR/out" "$(next_response "$first" body)")
+    [[ $second == "HTTP/1.1 200 OK"* ]] || false
+    third=$(response_at "$BATS_TEST_TMPDIR/out" "$(next_response "$second" nobody)")
+    [[ $third == "HTTP/1.0 200 OK"* ]] || false
+    # And nothing after the third answer's body.
+    [[ $(next_response "$third" body) == $(wc -c <"$BATS_TEST_TMPDIR/out") ]] || false
+}
+
+@test "two sequential requests share one kept-alive connection" {
+    start_server
+    run -0 http -o /dev/null -o /dev/null -w '%{http_code} %{num_connects}\n' "$(url /a)" "$(url /b)"
+    [[ ${lines[0]} == "200 1" && ${lines[1]} == "200 0" ]] || false
+}
+
+@test "Connection: close is honoured" {
+    start_server
+    run -0 raw 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' 3
+    [[ $output == "HTTP/1.1 200 OK"* ]] || false
+    [[ $(header Connection <<<"$output") == close ]] || false
+}
+
+@test "HTTP/1.0 closes by default and stays open with Connection: keep-alive" {
+    start_server
+    run -0 raw 'GET / HTTP/1.0\r\n\r\n' 3
+    [[ $(header Connection <<<"$output") == close ]] || false
+    # With keep-alive the server waits for another request: raw times out (124).
+    run -124 raw 'GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n' 1
+    [[ $output == "HTTP/1.0 200 OK"* ]] || false
+    [[ $(header Connection <<<"$output") == keep-alive ]] || false
+}
+
+@test "-t 1 closes an idle connection, before and after a request" {
+    start_server -t 1
+    connect 5
+    run -0 timeout 5 cat <&5
+    [[ -z $output ]] || false
+    exec 5>&-
+    # Kept alive after an answer, then idle: closed too.
+    run -0 raw 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' 5
+    [[ $output == "HTTP/1.1 200 OK"* ]] || false
+}
+
+@test "1100 simultaneous connections: the excess is refused and the server goes on" {
+    ulimit -n 4096 || skip "cannot raise the descriptor limit (ulimit -n 4096)"
+    SERVER_NOFILE=4096 start_server -q
+    local fds=() fd i refused=0
+    for ((i = 0; i < 1100; i++)); do
+        exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
+        fds+=("$fd")
+    done
+    sleep 1
+    # The server answers a connection it cannot watch with 503 and closes it; the
+    # others it holds, silent.  (bash's own read -t uses select(), so it cannot look
+    # at descriptors past 1023 either: dd reads without waiting instead.)
+    local answer
+    for fd in "${fds[@]:800}"; do
+        answer=$(dd iflag=nonblock bs=64 count=1 status=none <&"$fd" 2>/dev/null || true)
+        [[ $answer == "HTTP/1.1 503 Service Unavailable"* ]] && refused=$((refused + 1))
+    done
+    echo "refused among the last 300: $refused"
+    ((refused >= 1 && refused <= 200)) || false
+    # A connection it holds is served normally...
+    printf 'GET / HTTP/1.1\r\nConnection: close\r\n\r\n' >&"${fds[0]}"
+    run -0 timeout 5 head -n 1 <&"${fds[0]}"
+    [[ $output == "HTTP/1.1 200 OK"* ]] || false
+    # ...and once they all go, new clients are served.
+    for fd in "${fds[@]}"; do exec {fd}>&-; done
+    sleep 0.5
+    run -0 http -i "$(url /)"
+    [[ $output == "HTTP/1.1 200 OK"* ]] || false
+    kill -0 "$SERVER_PID"
+}
+
+@test "a client that resets mid-request costs the server nothing but that connection" {
+    start_server
+    # Leave the first answer unread and a second request half sent, then close: the
+    # client's kernel answers the server's data with a reset.
+    timeout 5 bash -c 'exec 5<>"/dev/tcp/127.0.0.1/$0"
+        printf "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HT" >&5; sleep 0.3; exec 5>&-' "$PORT"
+    timeout 5 bash -c 'exec 5<>"/dev/tcp/127.0.0.1/$0"; printf "GET / HTTP/1.1\r\nHo" >&5' "$PORT"
+    run -0 http -i "$(url /)"
+    [[ $output == "HTTP/1.1 200 OK"* ]] || false
+    kill -0 "$SERVER_PID"
+}
+
+@test "SIGTERM with connections open: the server exits 0" {
+    start_server
+    connect 5
+    connect 6
+    printf 'GET / HTTP/1.1\r\nHo' >&6
+    connect 7
+    printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' >&7
+    sleep 0.2
+    kill -TERM "$SERVER_PID"
+    run -0 timeout 5 bash -c 'while kill -0 "$0" 2>/dev/null; do sleep 0.05; done' "$SERVER_PID"
+    run -0 wait "$SERVER_PID"
+    # The answer already under way was delivered whole.
+    run -0 timeout 2 cat <&7
+    [[ $output == "HTTP/1.1 200 OK"* ]] || false
+    exec 5>&- 6>&- 7>&-
+}
+
+@test "an idle server sleeps: under 5% of a CPU over 2 seconds" {
+    start_server
+    connect 5
+    connect 6
+    sleep 0.2
+    local before after
+    before=$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")
+    sleep 2
+    after=$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")
+    # Clock ticks (usually 100 a second): a loop that spins would use about 200.
+    echo "CPU ticks used: $((after - before))"
+    ((after - before <= 10)) || false
+    exec 5>&- 6>&-
+}
