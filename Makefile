@@ -2,6 +2,7 @@
 #
 #   make                     build every stage present
 #   make run STAGE=1         run stage 1's server on 127.0.0.1:8080 in the foreground
+#                            (stages 3 to 5 serve the sample site in www/)
 #   make test [STAGE=N]      run the bats tests (all stages, or one); installs bats if missing
 #   make clean
 #
@@ -22,7 +23,7 @@ run:
 	@test -n "$(STAGE)" || { echo "make run needs STAGE=N (1 to 5)"; exit 2; }
 	@test -n "$(STAGE_DIR)" || { echo "no stage$(STAGE)-* folder"; exit 2; }
 	$(MAKE) -C $(STAGE_DIR)
-	$(STAGE_DIR)/server -a 127.0.0.1 -p $(PORT) $(RUN_FLAGS)
+	$(STAGE_DIR)/server -a 127.0.0.1 -p $(PORT) $(if $(filter 3 4 5,$(STAGE)),-r www) $(RUN_FLAGS)
 
 test: all
 	tests/run $(STAGE)

@@ -85,6 +85,14 @@ set_nonblocking(int fd)
     return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
+/* Put an error response into c->out (req NULL: no request could be parsed). */
+static void
+serve_error(struct conn *c, const struct http_request *req, int status)
+{
+    c->status = status;
+    c->outlen = http_error(c->out, sizeof c->out, req, status);
+}
+
 /* Format the whole answer to req: the head, and the time of day unless HEAD. */
 static size_t
 time_of_day(char *out, size_t size, const struct http_request *req)
@@ -110,14 +118,6 @@ serve(struct conn *c, const struct http_request *req)
 {
     c->status = 200;
     c->outlen = time_of_day(c->out, sizeof c->out, req);
-}
-
-/* Put an error response into c->out (req NULL: no request could be parsed). */
-static void
-serve_error(struct conn *c, const struct http_request *req, int status)
-{
-    c->status = status;
-    c->outlen = http_error(c->out, sizeof c->out, req, status);
 }
 
 /* If a whole request head has arrived, prepare its answer and start writing it. */

@@ -1,0 +1,1 @@
+document.getElementById("clock").insertAdjacentText("beforeend", " (page loaded " + new Date().toLocaleTimeString() + ")");
