@@ -35,7 +35,8 @@ make_root() {
 
 # Start the stage's server with extra flags "$@"; wait for its "listening on" line.
 # From stage 3 on it serves make_root's folder unless "$@" names a root (-r).
-# SERVER_NOFILE=N raises its descriptor limit first.
+# SERVER_NOFILE=N raises its descriptor limit first; SERVER_AS_NOBODY=1 runs it as
+# user nobody when the tests run as root (for whom file permissions do not apply).
 start_server() {
     local bin args=("$@")
     bin="$(stage_dir)/server"
@@ -45,9 +46,13 @@ start_server() {
         args+=(-r "$ROOT")
     fi
     SERVER_LOG="$BATS_TEST_TMPDIR/server${#SERVER_PIDS[@]}.log"
+    local as=()
+    if [[ -n ${SERVER_AS_NOBODY:-} && $(id -u) == 0 ]]; then
+        as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    fi
     (
         [[ -z ${SERVER_NOFILE:-} ]] || ulimit -n "$SERVER_NOFILE"
-        exec "$bin" -a "${ADDR:-127.0.0.1}" -p 0 "${args[@]}"
+        exec "${as[@]}" "$bin" -a "${ADDR:-127.0.0.1}" -p 0 "${args[@]}"
     ) 2>"$SERVER_LOG" 3>&- &
     SERVER_PID=$!
     SERVER_PIDS+=("$SERVER_PID")

@@ -1,0 +1,234 @@
+#!/usr/bin/env bats
+# stages: 3 4 5
+# Serving files: byte-exact, streamed in bounded memory, and never from outside the root.
+
+load test_helper
+
+setup() {
+    make_root
+    printf 'TOP SECRET\n' >"$BATS_TEST_TMPDIR/secret.txt"
+    printf 'hello, file\n' >"$ROOT/hello.txt"
+    mkdir -p "$ROOT/sub" "$ROOT/empty"
+    printf '<p>sub index\n' >"$ROOT/sub/index.html"
+}
+
+teardown() {
+    stop_servers
+    [[ -z ${PUBLIC_DIR:-} ]] || rm -rf "$PUBLIC_DIR"
+}
+
+# The sha256 of a file.
+sum() {
+    sha256sum "$1" | cut -d' ' -f1
+}
+
+@test "files are served byte-exact, small and 50 MiB, many at once" {
+    head -c $((50 * 1024 * 1024)) /dev/urandom >"$ROOT/big.bin"
+    head -c 3000 /dev/urandom >"$ROOT/small.bin"
+    start_server -q
+    local args=() i
+    for ((i = 0; i < 8; i++)); do args+=(-o "$BATS_TEST_TMPDIR/big$i" "$(url /big.bin)"); done
+    for ((i = 0; i < 24; i++)); do args+=(-o "$BATS_TEST_TMPDIR/small$i" "$(url /small.bin)"); done
+    CURL_TIME=120 run -0 http --parallel --parallel-immediate --parallel-max 32 -f "${args[@]}"
+    for ((i = 0; i < 8; i++)); do [[ $(sum "$BATS_TEST_TMPDIR/big$i") == $(sum "$ROOT/big.bin") ]] || false; done
+    for ((i = 0; i < 24; i++)); do [[ $(sum "$BATS_TEST_TMPDIR/small$i") == $(sum "$ROOT/small.bin") ]] || false; done
+}
+
+@test "an empty file is served with Content-Length 0" {
+    : >"$ROOT/empty.txt"
+    start_server
+    run -0 http -i "$(url /empty.txt)"
+    [[ $output == "HTTP/1.1 200 OK"* ]] || false
+    [[ $(header Content-Length <<<"$output") == 0 ]] || false
+}
+
+@test "traversal attempts get 400 and never a byte from outside the root" {
+    start_server
+    local target expect
+    while read -r expect target; do
+        run -0 raw "GET $target HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        [[ $output == "HTTP/1.1 $expect "* ]] || { echo "$target: ${output%%$'\r'*}"; false; }
+        [[ $output != *"TOP SECRET"* && $output != *root:* ]] || { echo "$target leaked"; false; }
+    done <<'TARGETS'
+400 /../secret.txt
+400 /..
+400 /%2e%2e/secret.txt
+400 /%2E%2E/secret.txt
+400 /..%2fsecret.txt
+400 /%2e%2e%2fsecret.txt
+400 /sub/../../secret.txt
+400 /sub/%2e%2e/%2e%2e/secret.txt
+400 /../../../../../../etc/passwd
+400 /hello.txt%00
+400 /%00/../secret.txt
+400 /%zz
+400 /%2
+400 http://127.0.0.1/../secret.txt
+400 http://127.0.0.1/hello.txt
+400 *
+404 //etc/passwd
+404 /etc/passwd
+404 ///..secret.txt
+TARGETS
+}
+
+@test "a symlink pointing outside the root gets 403; one pointing inside is served" {
+    ln -s ../secret.txt "$ROOT/outside"
+    ln -s /etc/passwd "$ROOT/absolute"
+    ln -s .. "$ROOT/up"
+    ln -s hello.txt "$ROOT/inside"
+    ln -s sub "$ROOT/subdir"
+    start_server
+    local target
+    for target in /outside /absolute /up/secret.txt /up/root/hello.txt; do
+        run -0 http -i "$(url "$target")"
+        [[ $output == "HTTP/1.1 403 Forbidden"* ]] || { echo "$target: $output"; false; }
+        [[ $output != *"TOP SECRET"* && $output != *root:* ]] || false
+    done
+    run -0 http "$(url /inside)"
+    [[ $output == "hello, file" ]] || false
+    run -0 http "$(url /subdir/)"
+    [[ $output == "<p>sub index" ]] || false
+}
+
+@test "a FIFO in the root gets 403 at once, and the server goes on" {
+    mkfifo "$ROOT/fifo"
+    start_server
+    CURL_TIME=3 run -0 http -i "$(url /fifo)"
+    [[ $output == "HTTP/1.1 403 Forbidden"* ]] || false
+    run -0 http "$(url /hello.txt)"
+    [[ $output == "hello, file" ]] || false
+}
+
+@test "an unreadable file gets 403" {
+    # Permissions do not bind root, so as root the server runs as nobody, from a
+    # folder nobody can enter.
+    PUBLIC_DIR=$(mktemp -d)
+    chmod 755 "$PUBLIC_DIR"
+    printf 'x\n' >"$PUBLIC_DIR/locked.txt"
+    printf 'y\n' >"$PUBLIC_DIR/open.txt"
+    chmod 000 "$PUBLIC_DIR/locked.txt"
+    chmod 644 "$PUBLIC_DIR/open.txt"
+    SERVER_AS_NOBODY=1 start_server -r "$PUBLIC_DIR" ||
+        skip "cannot run the server as user nobody (setpriv, or a tree nobody can read)"
+    run -0 http -i "$(url /locked.txt)"
+    [[ $output == "HTTP/1.1 403 Forbidden"* ]] || false
+    run -0 http "$(url /open.txt)"
+    [[ $output == y ]] || false
+}
+
+@test "a missing file gets 404 with a short text body" {
+    start_server
+    run -0 http -i "$(url /no/such/file.txt)"
+    [[ $output == "HTTP/1.1 404 Not Found"* ]] || false
+    [[ $(body <<<"$output") == "404 Not Found" ]] || false
+    # and the connection stays usable: 404 is not a reason to close
+    [[ $(header Connection <<<"$output") == keep-alive ]] || false
+}
+
+@test "a directory serves its index.html, or 403 without one" {
+    start_server
+    run -0 http -i "$(url /sub/)"
+    [[ $output == "HTTP/1.1 200 OK"* ]] || false
+    [[ $(header Content-Type <<<"$output") == text/html ]] || false
+    [[ $(body <<<"$output") == "<p>sub index" ]] || false
+    run -0 http "$(url /)"
+    [[ $output == *index* ]] || false
+    run -0 http -i "$(url /empty/)"
+    [[ $output == "HTTP/1.1 403 Forbidden"* ]] || false
+}
+
+@test "HEAD of a file gives its length and no body" {
+    head -c 123457 /dev/urandom >"$ROOT/blob.bin"
+    start_server
+    raw 'HEAD /blob.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >"$BATS_TEST_TMPDIR/head"
+    run -0 cat "$BATS_TEST_TMPDIR/head"
+    [[ $output == "HTTP/1.1 200 OK"* ]] || false
+    [[ $(header Content-Length <<<"$output") == 123457 ]] || false
+    [[ $(tail -c 4 "$BATS_TEST_TMPDIR/head" | od -An -tx1 | tr -d ' \n') == 0d0a0d0a ]] || false
+}
+
+@test "Content-Type follows the extension; the query string is ignored" {
+    local ext type
+    while read -r ext type; do printf 'x' >"$ROOT/f.$ext"; done <<'TYPES'
+html text/html
+txt text/plain
+css text/css
+js text/javascript
+json application/json
+png image/png
+jpg image/jpeg
+jpeg image/jpeg
+gif image/gif
+svg image/svg+xml
+pdf application/pdf
+bin application/octet-stream
+TYPES
+    printf 'x' >"$ROOT/noext"
+    start_server
+    while read -r ext type; do
+        run -0 http -o /dev/null -w '%{content_type}' "$(url "/f.$ext?v=1&x=../..")"
+        [[ $output == "$type" ]] || { echo "$ext: $output"; false; }
+    done <<'TYPES'
+html text/html
+txt text/plain
+css text/css
+js text/javascript
+json application/json
+png image/png
+jpg image/jpeg
+jpeg image/jpeg
+gif image/gif
+svg image/svg+xml
+pdf application/pdf
+bin application/octet-stream
+TYPES
+    run -0 http -o /dev/null -w '%{content_type}' "$(url /noext)"
+    [[ $output == application/octet-stream ]] || false
+}
+
+# VmRSS or VmHWM of a process, in KiB.
+vm() {
+    awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"
+}
+
+@test "memory stays bounded (under 8 MiB of growth) while a 200 MiB file goes to a slow reader" {
+    truncate -s 200M "$ROOT/huge.bin"
+    start_server -q
+    http -o /dev/null "$(url /hello.txt)"
+    local before peak
+    before=$(vm "$SERVER_PID" VmRSS)
+    # About 4 s at 50 MB/s: the socket is full most of the time, the file is not in memory.
+    CURL_TIME=60 http --limit-rate 50M -o "$BATS_TEST_TMPDIR/huge" "$(url /huge.bin)" 3>&- &
+    local reader=$!
+    sleep 1
+    # A client that reads slowly stalls nobody else.
+    CURL_TIME=2 run -0 http "$(url /hello.txt)"
+    [[ $output == "hello, file" ]] || false
+    wait "$reader"
+    [[ $(stat -c %s "$BATS_TEST_TMPDIR/huge") == $((200 * 1024 * 1024)) ]] || false
+    peak=$(vm "$SERVER_PID" VmHWM)
+    echo "RSS before: $before KiB, peak: $peak KiB"
+    ((peak - before < 8192)) || false
+}
+
+@test "a client that disconnects mid-download frees everything" {
+    truncate -s 200M "$ROOT/huge.bin"
+    start_server -q
+    http -o /dev/null "$(url /hello.txt)"
+    local fds
+    fds=$(ls "/proc/$SERVER_PID/fd" | wc -l)
+    CURL_TIME=1 http --limit-rate 10M -o /dev/null "$(url /huge.bin)" || true
+    sleep 0.5
+    # Its socket and its file are closed, and the server serves on.
+    [[ $(ls "/proc/$SERVER_PID/fd" | wc -l) == "$fds" ]] || { ls -l "/proc/$SERVER_PID/fd"; false; }
+    run -0 http "$(url /hello.txt)"
+    [[ $output == "hello, file" ]] || false
+}
+
+@test "a root that cannot be opened exits 1 naming it" {
+    run -1 --separate-stderr "$(stage_dir)/server" -p 0 -r "$BATS_TEST_TMPDIR/no-such-dir"
+    [[ $stderr == *no-such-dir*"No such file or directory"* ]] || false
+    run -1 --separate-stderr "$(stage_dir)/server" -p 0 -r "$ROOT/hello.txt"
+    [[ $stderr == *hello.txt*"Not a directory"* ]] || false
+}
