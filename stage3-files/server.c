@@ -301,19 +301,24 @@ conn_write(struct conn *c)
 {
     ssize_t n;
 
-    /* out[] is all sent and the file has more: refill it.  This read() may wait for
-     * the disk, and while it waits, every client waits. */
-    if (c->outpos == c->outlen && c->file >= 0) {
-        size_t want = c->file_left < (off_t)sizeof c->out ? (size_t)c->file_left : sizeof c->out;
-        n = read(c->file, c->out, want);
+    /* out[] is all sent, or holds just the head, and the file has more: fill it up.
+     * (Head and data go out in one write: two small writes in a row would meet
+     * Nagle's algorithm and the client's delayed ACK, and lose 40 ms.)  This read()
+     * may wait for the disk, and while it waits, every client waits. */
+    if (c->outpos == c->outlen && c->file >= 0)
+        c->outpos = c->outlen = 0;
+    if (c->outpos == 0 && c->file >= 0) {
+        size_t want = sizeof c->out - c->outlen;
+        if ((off_t)want > c->file_left)
+            want = (size_t)c->file_left;
+        n = read(c->file, c->out + c->outlen, want);
         if (n < 0 && errno == EINTR)
             return;
         if (n <= 0) {
             conn_close(c); /* a read error, or the file shrank: the head promised more */
             return;
         }
-        c->outpos = 0;
-        c->outlen = (size_t)n;
+        c->outlen += (size_t)n;
         c->file_left -= n;
         if (c->file_left == 0) {
             close(c->file);
