@@ -132,6 +132,7 @@ conn_process(struct conn *c)
         return; /* not all here yet: wait for more */
     c->outpos = 0;
     c->sent = 0;
+    c->state = CONN_WRITING;
     if (head == 0) {
         strcpy(c->line, "-");
         c->keep_alive = false;
@@ -148,7 +149,6 @@ conn_process(struct conn *c)
         memmove(c->in, c->in + head, c->inlen - head);
         c->inlen -= head;
     }
-    c->state = CONN_WRITING;
 }
 
 /* Free the connection; log a response that was cut short. */

@@ -203,7 +203,34 @@ content_type(const char *name)
     return "application/octet-stream";
 }
 
-/* Open the file req names and put its head into c->out; conn_write sends the body. */
+/*
+ * Read the next chunk of the file into c->out, after what is there; 0, or -1 for a
+ * read error or a file that shrank.  This read() may wait for the disk, and while
+ * it waits, every client waits.
+ */
+static int
+conn_fill(struct conn *c)
+{
+    size_t want = sizeof c->out - c->outlen;
+    ssize_t n;
+
+    if ((off_t)want > c->file_left)
+        want = (size_t)c->file_left;
+    do
+        n = read(c->file, c->out + c->outlen, want);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return -1;
+    c->outlen += (size_t)n;
+    c->file_left -= n;
+    if (c->file_left == 0) {
+        close(c->file);
+        c->file = -1;
+    }
+    return 0;
+}
+
+/* Open the file req names and put its head and first chunk into c->out. */
 static void
 serve(struct conn *c, const struct http_request *req)
 {
@@ -249,6 +276,14 @@ serve(struct conn *c, const struct http_request *req)
     }
     c->file = fd;
     c->file_left = st.st_size;
+    /* The first chunk goes right after the head, so that both leave in one write: two
+     * small writes in a row would meet Nagle's algorithm and the client's delayed
+     * ACK, and lose 40 ms. */
+    if (conn_fill(c) < 0) {
+        close(c->file);
+        c->file = -1;
+        serve_error(c, req, 500);
+    }
 }
 
 /* If a whole request head has arrived, prepare its answer and start writing it. */
@@ -263,6 +298,7 @@ conn_process(struct conn *c)
         return; /* not all here yet: wait for more */
     c->outpos = 0;
     c->sent = 0;
+    c->state = CONN_WRITING;
     if (head == 0) {
         strcpy(c->line, "-");
         c->keep_alive = false;
@@ -279,7 +315,6 @@ conn_process(struct conn *c)
         memmove(c->in, c->in + head, c->inlen - head);
         c->inlen -= head;
     }
-    c->state = CONN_WRITING;
 }
 
 /* Free the connection; log a response that was cut short. */
@@ -301,28 +336,12 @@ conn_write(struct conn *c)
 {
     ssize_t n;
 
-    /* out[] is all sent, or holds just the head, and the file has more: fill it up.
-     * (Head and data go out in one write: two small writes in a row would meet
-     * Nagle's algorithm and the client's delayed ACK, and lose 40 ms.)  This read()
-     * may wait for the disk, and while it waits, every client waits. */
-    if (c->outpos == c->outlen && c->file >= 0)
+    /* All of out[] is sent and the file has more: refill it. */
+    if (c->outpos == c->outlen && c->file >= 0) {
         c->outpos = c->outlen = 0;
-    if (c->outpos == 0 && c->file >= 0) {
-        size_t want = sizeof c->out - c->outlen;
-        if ((off_t)want > c->file_left)
-            want = (size_t)c->file_left;
-        n = read(c->file, c->out + c->outlen, want);
-        if (n < 0 && errno == EINTR)
+        if (conn_fill(c) < 0) {
+            conn_close(c); /* the head promised more than we can send */
             return;
-        if (n <= 0) {
-            conn_close(c); /* a read error, or the file shrank: the head promised more */
-            return;
-        }
-        c->outlen += (size_t)n;
-        c->file_left -= n;
-        if (c->file_left == 0) {
-            close(c->file);
-            c->file = -1;
         }
     }
     n = write(c->fd, c->out + c->outpos, c->outlen - c->outpos);

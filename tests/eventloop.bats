@@ -12,10 +12,10 @@ connect() {
 
 @test "200 concurrent clients are all answered correctly" {
     start_server -q
-    local urls=() i
-    for ((i = 0; i < 200; i++)); do urls+=("$(url "/?client=$i")"); done
-    run -0 http --parallel --parallel-immediate --parallel-max 200 -o /dev/null \
-        -w '%{http_code} %{size_download} %{num_connects}\n' "${urls[@]}"
+    local args=() i
+    for ((i = 0; i < 200; i++)); do args+=(-o /dev/null "$(url "/?client=$i")"); done
+    run -0 --separate-stderr http --parallel --parallel-immediate --parallel-max 200 \
+        -w '%{http_code} %{size_download} %{num_connects}\n' "${args[@]}"
     [[ $(grep -c '^200 [1-9][0-9]* 1$' <<<"$output") == 200 ]] || { echo "$output" | sort | uniq -c; false; }
 }
 

@@ -114,7 +114,7 @@ raw() {
 
 # curl with a bound on time, quiet but showing errors.
 http() {
-    curl -sS --max-time "${CURL_TIME:-10}" "$@"
+    curl -sS --no-progress-meter --max-time "${CURL_TIME:-10}" "$@"
 }
 
 # URL of a path on the server under test.
