@@ -66,13 +66,15 @@ static int root_fd = -1;  /* the document root: every file is opened beneath it 
 /* Set by the signal handler, read by the loop. */
 static volatile sig_atomic_t stop_requested;
 
-/* SIGINT, SIGTERM: only note it.  The handler may run between any two instructions of
+/* Only note which signal came.  A handler may run between any two instructions of
  * the loop, so the loop, not the handler, closes sockets and frees memory. */
 static void
 on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    switch (sig) {
+    case SIGINT:
+    case SIGTERM: stop_requested = 1; break;
+    }
 }
 
 /* Milliseconds on a clock that never jumps (unlike the time of day). */
@@ -503,8 +505,8 @@ event_loop(int listenfd, const sigset_t *waitmask)
         if (listenfd < 0 && !busy)
             break; /* stopping, and every response is out */
 
-        /* pselect unblocks SIGINT and SIGTERM only while it waits, so a signal cannot
-         * slip in between our check of stop_requested and going to sleep. */
+        /* pselect unblocks our signals only while it waits, so none can slip in between
+         * our check of stop_requested and going to sleep. */
         struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = wait % 1000 * 1000000};
         n = pselect(maxfd + 1, &rset, &wset, NULL, wait < 0 ? NULL : &ts, waitmask);
         if (n < 0 && errno == EINTR)
@@ -559,15 +561,21 @@ main(int argc, char *argv[])
         die_usage("-a %s: not an IPv4 or IPv6 address", addr);
 
     /* A client that hangs up while we write must cost us that client, not our life. */
-    struct sigaction ign = {.sa_handler = SIG_IGN}, stop = {.sa_handler = on_signal};
+    struct sigaction ign = {.sa_handler = SIG_IGN}, act = {.sa_handler = on_signal};
+    if (sigaction(SIGPIPE, &ign, NULL) < 0)
+        die_sys("sigaction");
+    /* The signals the loop handles stay blocked, except while pselect() waits. */
+    static const int handled[] = {SIGINT, SIGTERM};
     sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    if (sigaction(SIGPIPE, &ign, NULL) < 0 || sigaction(SIGINT, &stop, NULL) < 0 ||
-        sigaction(SIGTERM, &stop, NULL) < 0 || sigprocmask(SIG_BLOCK, &block, &waitmask) < 0)
-        die_sys("signals");
-    sigdelset(&waitmask, SIGINT);
-    sigdelset(&waitmask, SIGTERM);
+    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++) {
+        if (sigaction(handled[i], &act, NULL) < 0)
+            die_sys("sigaction");
+        sigaddset(&block, handled[i]);
+    }
+    if (sigprocmask(SIG_BLOCK, &block, &waitmask) < 0)
+        die_sys("sigprocmask");
+    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++)
+        sigdelset(&waitmask, handled[i]);
 
     if ((spare_fd = open("/dev/null", O_RDONLY)) < 0)
         die_sys("/dev/null");
