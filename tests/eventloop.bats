@@ -138,9 +138,7 @@ connect() {
     connect 7
     printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' >&7
     sleep 0.2
-    kill -TERM "$SERVER_PID"
-    run -0 timeout 5 bash -c 'while kill -0 "$0" 2>/dev/null; do sleep 0.05; done' "$SERVER_PID"
-    run -0 wait "$SERVER_PID"
+    term_server 5
     # The answer already under way was delivered whole.
     run -0 timeout 2 cat <&7
     [[ $output == "HTTP/1.1 200 OK"* ]] || false

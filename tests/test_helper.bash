@@ -36,7 +36,8 @@ make_root() {
 # Start the stage's server with extra flags "$@"; wait for its "listening on" line.
 # From stage 3 on it serves make_root's folder unless "$@" names a root (-r).
 # SERVER_NOFILE=N raises its descriptor limit first; SERVER_AS_NOBODY=1 runs it as
-# user nobody when the tests run as root (for whom file permissions do not apply).
+# user nobody when the tests run as root (for whom file permissions do not apply);
+# SERVER_PREFIX="strace -f ..." runs it under another command (SERVER_PID is that one's).
 start_server() {
     local bin args=("$@")
     bin="$(stage_dir)/server"
@@ -47,8 +48,9 @@ start_server() {
     fi
     SERVER_LOG="$BATS_TEST_TMPDIR/server${#SERVER_PIDS[@]}.log"
     local as=()
+    read -ra as <<<"${SERVER_PREFIX:-}"
     if [[ -n ${SERVER_AS_NOBODY:-} && $(id -u) == 0 ]]; then
-        as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+        as+=(setpriv --reuid=65534 --regid=65534 --clear-groups)
     fi
     (
         [[ -z ${SERVER_NOFILE:-} ]] || ulimit -n "$SERVER_NOFILE"
@@ -98,6 +100,22 @@ skip_without_ipv6() {
         skip "no IPv6 loopback (::1) on this machine"
     fi
     return 1
+}
+
+# Send SIGTERM to the server and wait up to ${1:-10} s for it to exit 0; show its log if not.
+term_server() {
+    local status=0 i
+    kill -TERM "$SERVER_PID"
+    for ((i = 0; i < ${1:-10} * 20; i++)); do
+        [[ -d /proc/$SERVER_PID && $(awk '{print $3}' "/proc/$SERVER_PID/stat" 2>/dev/null) != Z ]] || break
+        sleep 0.05
+    done
+    wait "$SERVER_PID" || status=$?
+    if ((status != 0)); then
+        echo "server exited with status $status; its stderr:"
+        cat "$SERVER_LOG"
+        return 1
+    fi
 }
 
 teardown() {

@@ -1,0 +1,70 @@
+#!/usr/bin/env bats
+# stages: 4 5
+# Asynchronous file reads: they happen off the event loop, many at once, and a
+# client that leaves while its read is in flight frees nothing too early.
+
+load test_helper
+
+@test "file reads happen on another thread than the one in select (strace)" {
+    command -v strace >/dev/null || skip "strace is not installed (apt-get install strace)"
+    make_root
+    head -c $((1024 * 1024)) /dev/urandom >"$ROOT/one.bin"
+    local trace="$BATS_TEST_TMPDIR/strace.log"
+    ASAN_OPTIONS=detect_leaks=0 SERVER_PREFIX="strace -f -qq -e trace=pread64,pselect6 -o $trace" \
+        start_server -q || skip "strace cannot trace here (ptrace not permitted?)"
+    run -0 http "$(url /one.bin)" -o "$BATS_TEST_TMPDIR/one"
+    cmp "$ROOT/one.bin" "$BATS_TEST_TMPDIR/one"
+    # Stop the server itself (strace's child) so that strace finishes its log.
+    local server
+    server=$(pgrep -P "$SERVER_PID")
+    kill -TERM "$server"
+    run -0 timeout 5 bash -c 'while kill -0 "$0" 2>/dev/null; do sleep 0.05; done' "$SERVER_PID"
+    # Threads that waited in pselect6, and threads that read the file (after the first
+    # pselect6: earlier preads are the dynamic loader's).
+    local loop readers
+    loop=$(awk '$2 ~ /^pselect6\(/ { print $1 }' "$trace" | sort -u)
+    readers=$(awk '$2 ~ /^pselect6\(/ { on = 1 } on && $2 ~ /^pread64\(/ { print $1 }' "$trace" | sort -u)
+    echo "loop thread: $loop; reading threads: $readers"
+    [[ -n $loop && -n $readers ]] || false
+    [[ $(wc -l <<<"$loop") == 1 ]] || false
+    [[ $'\n'$readers$'\n' != *$'\n'$loop$'\n'* ]] || false
+    # 1 MiB in 16 KiB chunks: every byte of the file came through pread64 on those threads.
+    (($(grep -c 'pread64(' "$trace") >= 64)) || false
+}
+
+@test "50 concurrent downloads of a 10 MiB file are byte-exact" {
+    make_root
+    head -c $((10 * 1024 * 1024)) /dev/urandom >"$ROOT/ten.bin"
+    start_server -q
+    local args=() i want
+    for ((i = 0; i < 50; i++)); do args+=(-o "$BATS_TEST_TMPDIR/d$i" "$(url /ten.bin)"); done
+    CURL_TIME=120 run -0 http --parallel --parallel-immediate --parallel-max 50 -f "${args[@]}"
+    want=$(sha256sum <"$ROOT/ten.bin")
+    for ((i = 0; i < 50; i++)); do
+        [[ $(sha256sum <"$BATS_TEST_TMPDIR/d$i") == "$want" ]] || { echo "download $i differs"; false; }
+    done
+}
+
+@test "clients that leave while their reads are in flight: nothing freed early, clean exit" {
+    make_root
+    head -c $((4 * 1024 * 1024)) /dev/urandom >"$ROOT/four.bin"
+    start_server -q
+    local i clients=()
+    # Send a request and hang up at once: the read is in flight when the client is gone.
+    for ((i = 0; i < 100; i++)); do
+        timeout 5 bash -c 'exec 5<>"/dev/tcp/127.0.0.1/$0"
+            printf "GET /four.bin HTTP/1.1\r\nHost: x\r\n\r\n" >&5' "$PORT" &
+        clients+=($!)
+    done
+    # And some that read a little, slowly, then give up mid-file.
+    for ((i = 0; i < 20; i++)); do
+        CURL_TIME=0.5 http --limit-rate 1M -o /dev/null "$(url /four.bin)" 2>/dev/null 3>&- &
+        clients+=($!)
+    done
+    wait "${clients[@]}" || true
+    # The server lives on, serves the file whole, and exits 0 on SIGTERM with no
+    # sanitizer report (stop_servers checks its log).
+    run -0 http "$(url /four.bin)" -o "$BATS_TEST_TMPDIR/four"
+    cmp "$ROOT/four.bin" "$BATS_TEST_TMPDIR/four"
+    term_server
+}
