@@ -24,7 +24,7 @@ all: $(PROGS)
 
 # Every program is compiled from its own .c, its extra sources and common/ in one step.
 .SECONDEXPANSION:
-$(PROGS): %: %.c $$(SRCS_%) $(COMMON_SRCS) $(COMMON_HDRS) $$(HDRS_%) .build-flags
+$(PROGS): %: %.c $$(SRCS_$$*) $(COMMON_SRCS) $(COMMON_HDRS) $$(HDRS_$$*) .build-flags
 	$(CC) $(CFLAGS) -o $@ $< $(SRCS_$@) $(COMMON_SRCS) $(LDFLAGS) $(LDLIBS)
 
 .build-flags: FORCE

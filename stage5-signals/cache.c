@@ -1,0 +1,171 @@
+/* cache.c - stage 5's LRU file cache with reference-counted entries (see cache.h). */
+#include "cache.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUCKETS 4096 /* hash chains; a power of two */
+
+struct cache {
+    size_t capacity;
+    struct cache_entry *buckets[BUCKETS];
+    struct cache_entry *newest, *oldest;
+    struct cache_stats stats;
+};
+
+/* FNV-1a: short, and good enough for file names. */
+static size_t
+bucket(const char *key)
+{
+    uint32_t h = 2166136261u;
+
+    for (; *key != '\0'; key++)
+        h = (h ^ (unsigned char)*key) * 16777619u;
+    return h & (BUCKETS - 1);
+}
+
+struct cache *
+cache_create(size_t capacity)
+{
+    struct cache *c = calloc(1, sizeof *c);
+
+    if (c != NULL)
+        c->capacity = capacity;
+    return c;
+}
+
+static void
+entry_free(struct cache_entry *e)
+{
+    free(e->data);
+    free(e->key);
+    free(e);
+}
+
+/* Take e out of the hash table and the recency list; free it unless a response holds it. */
+static void
+unlink_entry(struct cache *c, struct cache_entry *e)
+{
+    struct cache_entry **p = &c->buckets[bucket(e->key)];
+
+    while (*p != e)
+        p = &(*p)->chain;
+    *p = e->chain;
+    if (e->prev != NULL)
+        e->prev->next = e->next;
+    else
+        c->newest = e->next;
+    if (e->next != NULL)
+        e->next->prev = e->prev;
+    else
+        c->oldest = e->prev;
+    c->stats.entries--;
+    c->stats.bytes -= e->size;
+    e->cached = false;
+    if (e->refs == 0)
+        entry_free(e);
+}
+
+/* Put e at the front of the recency list (it must not be on it). */
+static void
+push_front(struct cache *c, struct cache_entry *e)
+{
+    e->prev = NULL;
+    e->next = c->newest;
+    if (c->newest != NULL)
+        c->newest->prev = e;
+    c->newest = e;
+    if (c->oldest == NULL)
+        c->oldest = e;
+}
+
+void
+cache_destroy(struct cache *c)
+{
+    cache_clear(c);
+    free(c);
+}
+
+bool
+cache_fits(const struct cache *c, size_t size)
+{
+    return size <= c->capacity && size <= CACHE_MAX_ENTRY;
+}
+
+struct cache_entry *
+cache_get(struct cache *c, const char *key)
+{
+    struct cache_entry *e = c->buckets[bucket(key)];
+
+    while (e != NULL && strcmp(e->key, key) != 0)
+        e = e->chain;
+    if (e == NULL)
+        return NULL;
+    c->stats.hits++;
+    e->refs++;
+    if (c->newest != e) {
+        e->prev->next = e->next;
+        if (e->next != NULL)
+            e->next->prev = e->prev;
+        else
+            c->oldest = e->prev;
+        push_front(c, e);
+    }
+    return e;
+}
+
+void
+cache_put(struct cache *c, const char *key, char *data, size_t size, const char *type)
+{
+    struct cache_entry *e = NULL, *old = c->buckets[bucket(key)];
+
+    if (cache_fits(c, size))
+        e = calloc(1, sizeof *e);
+    if (e == NULL || (e->key = strdup(key)) == NULL) {
+        free(e);
+        free(data); /* not kept: too big, or out of memory */
+        return;
+    }
+    while (old != NULL && strcmp(old->key, key) != 0)
+        old = old->chain;
+    if (old != NULL)
+        unlink_entry(c, old); /* two misses raced to load the same file: keep the newer */
+    while (c->stats.bytes + size > c->capacity)
+        unlink_entry(c, c->oldest);
+    e->data = data;
+    e->size = size;
+    e->type = type;
+    e->cached = true;
+    e->chain = c->buckets[bucket(key)];
+    c->buckets[bucket(key)] = e;
+    push_front(c, e);
+    c->stats.entries++;
+    c->stats.bytes += size;
+}
+
+void
+cache_release(struct cache_entry *e)
+{
+    if (--e->refs == 0 && !e->cached)
+        entry_free(e);
+}
+
+void
+cache_clear(struct cache *c)
+{
+    while (c->oldest != NULL)
+        unlink_entry(c, c->oldest);
+}
+
+void
+cache_count_miss(struct cache *c)
+{
+    c->stats.misses++;
+}
+
+struct cache_stats
+cache_stats(const struct cache *c)
+{
+    return c->stats;
+}

@@ -1,0 +1,726 @@
+/*
+ * Stage 5: stage 4's server with a user-level file cache, steered by signals.
+ *
+ * Files up to CACHE_MAX_ENTRY bytes are kept in memory after their first
+ * request (cache.c, least recently used out first, -c bytes at most), so a
+ * hit needs no open() and no disk read.  SIGHUP empties the cache, SIGUSR1
+ * prints its figures.  As in every stage, the handler only notes which signal
+ * came; the loop does the work, between two turns, where nothing is half done.
+ */
+#include "cache.h"
+#include "err.h"
+#include "http.h"
+#include "net.h"
+
+#include <ctype.h>
+#include <aio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define USAGE "[-a ADDR] [-p PORT] [-t SECS] [-r DIR] [-c BYTES] [-q] [-h]"
+#define OUT_SIZE 16384  /* a response head and (a chunk of) its body */
+#define MAX_DRAIN 65536 /* unread request bytes we swallow before closing */
+
+enum conn_state {
+    CONN_READING, /* waiting for (the rest of) a request head */
+    CONN_WRITING, /* sending out[outpos..outlen), refilled from the file while it lasts */
+    CONN_DISK,    /* waiting for aio_read to put the next chunk of the file into out[] */
+    CONN_CLOSING, /* all sent and our side shut down: swallowing input until the client closes */
+};
+
+struct conn {
+    int fd;
+    enum conn_state state;
+    char peer[ADDR_STRLEN]; /* client address, for the log */
+    long long last_active;  /* when a byte last moved (ms); -t counts from here */
+    char in[HTTP_MAX_HEAD]; /* bytes received and not yet answered: requests arrive in pieces */
+    size_t inlen;
+    char out[OUT_SIZE]; /* the response being sent: writes are partial too */
+    size_t outlen, outpos;
+    bool keep_alive;          /* read the next request after this response */
+    char line[HTTP_LOG_LINE]; /* the request being answered, for the log line */
+    int status;
+    long long sent;
+    size_t drained;  /* bytes swallowed in CONN_CLOSING */
+    int file;        /* the file being sent, or -1 */
+    off_t file_left; /* bytes of it not yet read */
+    off_t file_off;  /* where the next read starts: aio has no file position */
+    struct aiocb aio; /* the read in flight in CONN_DISK: it owns out[] until it is done */
+    struct cache_entry *entry; /* a hit: the body comes from the cache, not the file */
+    size_t entry_pos;          /* bytes of entry->data already copied to out[] */
+    char *load;                /* a miss that fits the cache: the file, gathered as it is read */
+    size_t load_len;
+    char *key;        /* the cache key of the file being loaded */
+    const char *type; /* and its Content-Type */
+};
+
+/* Indexed by descriptor; select() cannot watch one at or above FD_SETSIZE anyway. */
+static struct conn *conns[FD_SETSIZE];
+static long long timeout_ms = 10000;
+static bool quiet;
+static int spare_fd = -1; /* kept open to be freed when accept() runs out of descriptors */
+static int root_fd = -1;  /* the document root: every file is opened beneath it */
+static struct cache *cache;
+static unsigned long long served; /* responses sent, for SIGUSR1 */
+
+/* Set by the signal handler, read by the loop. */
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t disk_done;   /* some aio_read has finished */
+static volatile sig_atomic_t flush_cache; /* SIGHUP */
+static volatile sig_atomic_t print_stats; /* SIGUSR1 */
+
+/* Only note which signal came.  A handler may run between any two instructions of
+ * the loop, so the loop, not the handler, closes sockets and frees memory. */
+static void
+on_signal(int sig)
+{
+    switch (sig) {
+    case SIGINT:
+    case SIGTERM: stop_requested = 1; break;
+    case SIGUSR2: disk_done = 1; break;
+    case SIGHUP: flush_cache = 1; break;
+    case SIGUSR1: print_stats = 1; break;
+    }
+}
+
+/* Milliseconds on a clock that never jumps (unlike the time of day). */
+static long long
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Make fd non-blocking: calls on it then fail with EAGAIN instead of waiting. */
+static int
+set_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+
+    return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+/* Put an error response into c->out (req NULL: no request could be parsed). */
+static void
+serve_error(struct conn *c, const struct http_request *req, int status)
+{
+    c->status = status;
+    c->outlen = http_error(c->out, sizeof c->out, req, status);
+}
+
+/* The value of hex digit c, or -1. */
+static int
+hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)tolower((unsigned char)c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * Percent-decode the path of target into path (the query string is dropped).
+ * 0, or 400 for a target that is not "/...", a bad escape, a NUL byte or a ".."
+ * segment.  ".." is refused outright, before the file system sees it: a path
+ * that never climbs needs no cleverness to keep it inside the root.
+ */
+static int
+decode_target(const char *target, char *path, size_t size)
+{
+    size_t o = 0;
+
+    if (target[0] != '/')
+        return 400; /* absolute-form "http://host/x", or "*" */
+    for (const char *t = target; *t != '\0' && *t != '?'; t++) {
+        int c = (unsigned char)*t;
+        if (c == '%') {
+            int hi = hex_value(t[1]), lo = hi < 0 ? -1 : hex_value(t[2]);
+            if (lo < 0)
+                return 400;
+            c = hi * 16 + lo;
+            t += 2;
+        }
+        if (c == '\0' || o + 1 >= size)
+            return 400;
+        path[o++] = (char)c;
+    }
+    path[o] = '\0';
+    for (const char *seg = path; *seg != '\0'; seg++) {
+        if ((seg == path || seg[-1] == '/') && seg[0] == '.' && seg[1] == '.' &&
+            (seg[2] == '/' || seg[2] == '\0'))
+            return 400;
+    }
+    return 0;
+}
+
+/*
+ * Open path for reading beneath directory dir.  The kernel resolves every
+ * component, symlinks included, and fails with EXDEV if one would lead out of
+ * dir.  (realpath() and a prefix check would leave a gap between the check and
+ * the open, in which a component can be swapped for a symlink.)  O_NONBLOCK:
+ * opening a FIFO must not wait for a writer.
+ */
+static int
+open_beneath(int dir, const char *path)
+{
+    struct open_how how = {
+        .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+    };
+
+    return (int)syscall(SYS_openat2, dir, path, &how, sizeof how);
+}
+
+/* The status to answer when opening a file failed with err. */
+static int
+open_status(int err)
+{
+    switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+    case ENAMETOOLONG: return 404;
+    case EACCES:
+    case EPERM:
+    case EXDEV: /* the path leads out of the root */
+    case ELOOP: return 403;
+    case EMFILE:
+    case ENFILE: return 503;
+    default: return 500;
+    }
+}
+
+/* The Content-Type of a file, by the extension of its name. */
+static const char *
+content_type(const char *name)
+{
+    static const char *const types[][2] = {
+        {"html", "text/html"}, {"htm", "text/html"},        {"txt", "text/plain"},
+        {"css", "text/css"},   {"js", "text/javascript"},   {"json", "application/json"},
+        {"png", "image/png"},  {"jpg", "image/jpeg"},       {"jpeg", "image/jpeg"},
+        {"gif", "image/gif"},  {"svg", "image/svg+xml"},    {"pdf", "application/pdf"},
+    };
+    const char *dot = strrchr(name, '.');
+
+    if (dot != NULL && strchr(dot, '/') == NULL) {
+        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+            if (strcasecmp(dot + 1, types[i][0]) == 0)
+                return types[i][1];
+    }
+    return "application/octet-stream";
+}
+
+/*
+ * Put the next chunk of the body in c->out after what is there: from the cache
+ * entry at once, or from the file by asking for it and waiting in CONN_DISK.
+ * 0, or -1 if the read could not be started.
+ */
+static int
+conn_fill(struct conn *c)
+{
+    size_t want = sizeof c->out - c->outlen;
+
+    if (c->entry != NULL) {
+        if (want > c->entry->size - c->entry_pos)
+            want = c->entry->size - c->entry_pos;
+        memcpy(c->out + c->outlen, c->entry->data + c->entry_pos, want);
+        c->outlen += want;
+        c->entry_pos += want;
+        if (c->entry_pos == c->entry->size) {
+            cache_release(c->entry);
+            c->entry = NULL;
+        }
+        return 0;
+    }
+    if ((off_t)want > c->file_left)
+        want = (size_t)c->file_left;
+    memset(&c->aio, 0, sizeof c->aio);
+    c->aio.aio_fildes = c->file;
+    c->aio.aio_buf = c->out + c->outlen;
+    c->aio.aio_nbytes = want;
+    c->aio.aio_offset = c->file_off;
+    /* No si_value: the handler only notes that some read finished (see conn_disk). */
+    c->aio.aio_sigevent.sigev_notify = SIGEV_SIGNAL;
+    c->aio.aio_sigevent.sigev_signo = SIGUSR2;
+    if (aio_read(&c->aio) < 0)
+        return -1;
+    c->state = CONN_DISK;
+    return 0;
+}
+
+/* Open the file req names, put its head into c->out and ask for the first chunk. */
+static void
+serve(struct conn *c, const struct http_request *req)
+{
+    char path[HTTP_MAX_HEAD];
+    const char *name, *key;
+    struct cache_entry *e;
+    struct stat st;
+    int status = decode_target(req->target, path, sizeof path), fd = -1;
+
+    if (status != 0) {
+        serve_error(c, req, status);
+        return;
+    }
+    /* "/a/b" names "a/b" under the root; "/" the root itself. */
+    name = key = path + strspn(path, "/");
+    if (*name == '\0')
+        name = key = ".";
+    if ((e = cache_get(cache, key)) != NULL) {
+        /* A hit: no open(), no read(); the entry is ours until cache_release. */
+        c->status = 200;
+        c->outlen = http_head(c->out, sizeof c->out, req, 200, e->type, (long long)e->size);
+        c->entry = e;
+        c->entry_pos = 0;
+        if (req->head)
+            c->entry_pos = e->size;
+        conn_fill(c);
+        return;
+    }
+    fd = open_beneath(root_fd, name);
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        int dir = fd;
+        name = "index.html";
+        fd = open_beneath(dir, name);
+        if (fd < 0 && errno == ENOENT)
+            errno = EACCES; /* a directory without an index is not listed */
+        close(dir);
+    }
+    if (fd < 0)
+        status = open_status(errno);
+    else if (fstat(fd, &st) < 0)
+        status = 500;
+    else if (!S_ISREG(st.st_mode))
+        status = 403; /* a FIFO, device or socket: never read from it */
+    if (status != 0) {
+        if (fd >= 0)
+            close(fd);
+        serve_error(c, req, status);
+        return;
+    }
+    c->status = 200;
+    c->outlen = http_head(c->out, sizeof c->out, req, 200, content_type(name), st.st_size);
+    if (req->head || st.st_size == 0) {
+        close(fd);
+        return;
+    }
+    cache_count_miss(cache);
+    c->file = fd;
+    c->file_left = st.st_size;
+    c->file_off = 0;
+    /* Small enough to keep: gather the file as it goes out, and cache it at the end. */
+    if (cache_fits(cache, (size_t)st.st_size) && (c->load = malloc((size_t)st.st_size)) != NULL) {
+        c->load_len = 0;
+        c->key = strdup(key);
+        c->type = content_type(name);
+    }
+    /* The first chunk goes right after the head, so that both leave in one write: two
+     * small writes in a row would meet Nagle's algorithm and the client's delayed
+     * ACK, and lose 40 ms. */
+    if (conn_fill(c) < 0) {
+        close(c->file);
+        c->file = -1;
+        serve_error(c, req, 500);
+    }
+}
+
+/* If a whole request head has arrived, prepare its answer and start writing it. */
+static void
+conn_process(struct conn *c)
+{
+    struct http_request req;
+    size_t head = http_head_len(c->in, c->inlen);
+    int status;
+
+    if (head == 0 && c->inlen < sizeof c->in)
+        return; /* not all here yet: wait for more */
+    c->outpos = 0;
+    c->sent = 0;
+    c->state = CONN_WRITING;
+    if (head == 0) {
+        strcpy(c->line, "-");
+        c->keep_alive = false;
+        serve_error(c, NULL, 431);
+    } else {
+        status = http_parse(c->in, head, &req);
+        memcpy(c->line, req.line, sizeof c->line);
+        c->keep_alive = req.keep_alive;
+        if (status != 0)
+            serve_error(c, &req, status);
+        else
+            serve(c, &req);
+        /* Pipelined requests that came after this one wait in in[] for their turn. */
+        memmove(c->in, c->in + head, c->inlen - head);
+        c->inlen -= head;
+    }
+}
+
+/* Free the connection; log a response that was cut short. */
+static void
+conn_close(struct conn *c)
+{
+    if (c->state == CONN_DISK) {
+        /* The read still owns c->out: cancel it, or wait until it is done, before free(). */
+        if (aio_cancel(c->file, &c->aio) == AIO_NOTCANCELED) {
+            const struct aiocb *list[1] = {&c->aio};
+            while (aio_error(&c->aio) == EINPROGRESS)
+                aio_suspend(list, 1, NULL);
+        }
+        aio_return(&c->aio);
+    }
+    if ((c->state == CONN_WRITING || c->state == CONN_DISK) && !quiet)
+        http_log(c->peer, c->line, c->status, c->sent);
+    if (c->file >= 0)
+        close(c->file);
+    if (c->entry != NULL)
+        cache_release(c->entry);
+    free(c->load);
+    free(c->key);
+    close(c->fd);
+    conns[c->fd] = NULL;
+    free(c);
+}
+
+/* The socket is writable: send what we can of the response, and move on when it is all out. */
+static void
+conn_write(struct conn *c)
+{
+    ssize_t n;
+
+    /* All of out[] is sent and the file (or the cache entry) has more: refill it. */
+    if (c->outpos == c->outlen && (c->file >= 0 || c->entry != NULL)) {
+        c->outpos = c->outlen = 0;
+        if (conn_fill(c) < 0) {
+            conn_close(c); /* the head promised more than we can send */
+            return;
+        }
+        if (c->state == CONN_DISK)
+            return; /* conn_disk comes back here with the data */
+    }
+    n = write(c->fd, c->out + c->outpos, c->outlen - c->outpos);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return; /* no room after all: select() will say when there is */
+    if (n < 0) {
+        conn_close(c); /* EPIPE, ECONNRESET: the client has gone */
+        return;
+    }
+    c->outpos += (size_t)n;
+    c->sent += n;
+    c->last_active = now_ms();
+    if (c->outpos < c->outlen || c->file >= 0 || c->entry != NULL)
+        return; /* a partial write, or more of the file: the rest on a later turn */
+
+    served++;
+    if (!quiet)
+        http_log(c->peer, c->line, c->status, c->sent);
+    if (c->keep_alive) {
+        c->state = CONN_READING;
+        conn_process(c); /* a pipelined request may be waiting already */
+    } else {
+        /* close() now could reset the connection and lose the answer (stage 1's
+         * close_gracefully); instead stop writing and wait for the client's EOF. */
+        shutdown(c->fd, SHUT_WR);
+        c->state = CONN_CLOSING;
+    }
+}
+
+/* The read conn_fill asked for may have finished: if so, take its bytes and send them. */
+static void
+conn_disk(struct conn *c)
+{
+    ssize_t n;
+
+    if (aio_error(&c->aio) == EINPROGRESS)
+        return;
+    n = aio_return(&c->aio); /* exactly once per request: it also frees the kernel's side */
+    c->state = CONN_WRITING;
+    if (n <= 0 && c->sent == 0) {
+        /* Nothing of the answer has left yet: it can still become a 500. */
+        close(c->file);
+        c->file = -1;
+        c->keep_alive = false;
+        serve_error(c, NULL, 500);
+    } else if (n <= 0) {
+        conn_close(c); /* a read error, or the file shrank: the head promised more */
+        return;
+    } else {
+        if (c->load != NULL) {
+            memcpy(c->load + c->load_len, c->out + c->outlen, (size_t)n);
+            c->load_len += (size_t)n;
+        }
+        c->outlen += (size_t)n;
+        c->file_left -= n;
+        c->file_off += n;
+        if (c->file_left == 0) {
+            close(c->file);
+            c->file = -1;
+            if (c->load != NULL && c->key != NULL)
+                cache_put(cache, c->key, c->load, c->load_len, c->type);
+            else
+                free(c->load);
+            c->load = NULL;
+        }
+    }
+    conn_write(c);
+}
+
+/* The socket is readable: take what the client sent. */
+static void
+conn_read(struct conn *c)
+{
+    char junk[4096];
+    bool closing = c->state == CONN_CLOSING;
+    ssize_t n = closing ? read(c->fd, junk, sizeof junk)
+                        : read(c->fd, c->in + c->inlen, sizeof c->in - c->inlen);
+
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return; /* nothing after all: select() will tell us again */
+    if (n <= 0) {
+        conn_close(c); /* the client closed (0) or reset the connection */
+        return;
+    }
+    c->last_active = now_ms();
+    if (closing) {
+        c->drained += (size_t)n;
+        if (c->drained > MAX_DRAIN)
+            conn_close(c);
+        return;
+    }
+    c->inlen += (size_t)n;
+    conn_process(c);
+    /* The socket is most likely writable: try now rather than wait for another turn
+     * (unless a disk read is under way). */
+    if (c->state == CONN_WRITING)
+        conn_write(c);
+}
+
+/* Answer 503 and close: for clients we cannot take on (best effort, never waits). */
+static void
+refuse(int fd)
+{
+    char out[HTTP_MAX_RESPONSE_HEAD + 64];
+    size_t len = http_error(out, sizeof out, NULL, 503);
+
+    if (write(fd, out, len) < 0) {
+        /* nothing to do: the client is being dropped either way */
+    }
+    close(fd);
+}
+
+/* A struct conn for a new client, or NULL if it cannot be served. */
+static struct conn *
+conn_open(int fd, const struct sockaddr_storage *sa)
+{
+    struct conn *c;
+
+    /* FD_SET on a descriptor >= FD_SETSIZE writes past the end of the fd_set. */
+    if (fd >= FD_SETSIZE || set_nonblocking(fd) < 0 || (c = calloc(1, sizeof *c)) == NULL)
+        return NULL;
+    c->fd = fd;
+    c->file = -1;
+    c->state = CONN_READING;
+    c->last_active = now_ms();
+    addr_format(sa, c->peer, sizeof c->peer);
+    conns[fd] = c;
+    return c;
+}
+
+/* Accept every client waiting in the listen queue (until EAGAIN). */
+static void
+accept_clients(int listenfd)
+{
+    for (;;) {
+        struct sockaddr_storage sa;
+        socklen_t len = sizeof sa;
+        int fd = accept(listenfd, (struct sockaddr *)&sa, &len);
+
+        if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+            continue;
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE) && spare_fd >= 0) {
+            /* The client stays queued, so select() would report the listener ready for
+             * ever: free our spare descriptor, take the client, refuse it, re-arm. */
+            close(spare_fd);
+            fd = accept(listenfd, NULL, NULL);
+            if (fd >= 0)
+                refuse(fd);
+            spare_fd = open("/dev/null", O_RDONLY);
+            continue;
+        }
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                warn_sys("accept");
+            return;
+        }
+        if (conn_open(fd, &sa) == NULL)
+            refuse(fd);
+    }
+}
+
+/* Serve clients until SIGINT or SIGTERM, then finish the responses under way. */
+static void
+event_loop(int listenfd, const sigset_t *waitmask)
+{
+    for (;;) {
+        fd_set rset, wset;
+        int maxfd = -1, fd, n;
+        long long now = now_ms(), wait = -1;
+        bool busy = false;
+
+        if (stop_requested && listenfd >= 0) {
+            close(listenfd); /* stop accepting */
+            listenfd = -1;
+        }
+        if (flush_cache) {
+            flush_cache = 0;
+            cache_clear(cache); /* entries still being sent live on until released */
+        }
+        if (print_stats) {
+            struct cache_stats st = cache_stats(cache);
+            print_stats = 0;
+            fprintf(stderr, "cache: entries=%zu bytes=%zu hits=%llu misses=%llu requests=%llu\n",
+                    st.entries, st.bytes, st.hits, st.misses, served);
+        }
+        if (disk_done) {
+            /* Reset first: a read that finishes during the scan rings again. */
+            disk_done = 0;
+            for (fd = 0; fd < FD_SETSIZE; fd++)
+                if (conns[fd] != NULL && conns[fd]->state == CONN_DISK)
+                    conn_disk(conns[fd]);
+        }
+        /* select() overwrites its sets: build them anew on every turn. */
+        FD_ZERO(&rset);
+        FD_ZERO(&wset);
+        if (listenfd >= 0) {
+            FD_SET(listenfd, &rset);
+            maxfd = listenfd;
+        }
+        for (fd = 0; fd < FD_SETSIZE; fd++) {
+            struct conn *c = conns[fd];
+            if (c == NULL)
+                continue;
+            if (stop_requested && c->state == CONN_READING) {
+                conn_close(c); /* idle, or a request not yet whole: nothing in flight */
+                continue;
+            }
+            if (stop_requested)
+                c->keep_alive = false;
+            if (c->state != CONN_DISK) /* the socket waits for the disk, not for select() */
+                FD_SET(fd, c->state == CONN_WRITING ? &wset : &rset);
+            maxfd = fd > maxfd ? fd : maxfd;
+            busy = true;
+            /* Sleep no longer than until the first client's -t runs out. */
+            long long left = c->last_active + timeout_ms - now;
+            if (wait < 0 || left < wait)
+                wait = left > 0 ? left : 0;
+        }
+        if (listenfd < 0 && !busy)
+            break; /* stopping, and every response is out */
+
+        /* pselect unblocks our signals only while it waits, so none can slip in between
+         * our check of stop_requested and going to sleep. */
+        struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = wait % 1000 * 1000000};
+        n = pselect(maxfd + 1, &rset, &wset, NULL, wait < 0 ? NULL : &ts, waitmask);
+        if (n < 0 && errno == EINTR)
+            continue; /* a signal: the top of the loop looks at it */
+        if (n < 0)
+            die_sys("select");
+
+        if (listenfd >= 0 && FD_ISSET(listenfd, &rset))
+            accept_clients(listenfd);
+        /* Each ready client gets one read or one write per turn, so one that pours in
+         * requests cannot starve the others. */
+        now = now_ms();
+        for (fd = 0; fd < FD_SETSIZE; fd++) {
+            struct conn *c = conns[fd];
+            if (c == NULL)
+                continue;
+            if (FD_ISSET(fd, &rset))
+                conn_read(c);
+            else if (FD_ISSET(fd, &wset))
+                conn_write(c);
+            else if (now - c->last_active >= timeout_ms)
+                conn_close(c); /* silent, not reading, or a disk read that never ends: -t */
+        }
+    }
+}
+
+int
+main(int argc, char *argv[])
+{
+    const char *addr = "127.0.0.1", *root = ".";
+    long port = 8080, capacity = 64L << 20;
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    sigset_t block, waitmask;
+    int opt, listenfd, probe;
+
+    err_init(argv[0], USAGE);
+    while ((opt = getopt(argc, argv, "a:p:t:r:c:qh")) != -1) {
+        switch (opt) {
+        case 'a': addr = optarg; break;
+        case 'p': port = arg_long("-p", optarg, 0, 65535); break;
+        case 't': timeout_ms = 1000LL * arg_long("-t", optarg, 1, 86400); break;
+        case 'r': root = optarg; break;
+        case 'c': capacity = arg_long("-c", optarg, 0, 1L << 40); break;
+        case 'q': quiet = true; break;
+        case 'h': print_usage(); return 0;
+        default: die_usage("unknown flag or missing argument");
+        }
+    }
+    if (optind < argc)
+        die_usage("unexpected argument: %s", argv[optind]);
+    if (addr_parse(addr, (int)port, &sa, &salen) < 0)
+        die_usage("-a %s: not an IPv4 or IPv6 address", addr);
+
+    /* A client that hangs up while we write must cost us that client, not our life. */
+    struct sigaction ign = {.sa_handler = SIG_IGN}, act = {.sa_handler = on_signal};
+    if (sigaction(SIGPIPE, &ign, NULL) < 0)
+        die_sys("sigaction");
+    /* The signals the loop handles stay blocked, except while pselect() waits. */
+    static const int handled[] = {SIGINT, SIGTERM, SIGUSR2, SIGHUP, SIGUSR1};
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++) {
+        if (sigaction(handled[i], &act, NULL) < 0)
+            die_sys("sigaction");
+        sigaddset(&block, handled[i]);
+    }
+    if (sigprocmask(SIG_BLOCK, &block, &waitmask) < 0)
+        die_sys("sigprocmask");
+    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++)
+        sigdelset(&waitmask, handled[i]);
+
+    if ((cache = cache_create((size_t)capacity)) == NULL)
+        die_sys("cache");
+    if ((spare_fd = open("/dev/null", O_RDONLY)) < 0)
+        die_sys("/dev/null");
+    if ((root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        die_sys("cannot open root %s", root);
+    if ((probe = open_beneath(root_fd, ".")) < 0)
+        die_sys("openat2 on root %s (needs Linux 5.6 or later)", root);
+    close(probe);
+    listenfd = Tcp_listen(&sa, salen);
+    if (set_nonblocking(listenfd) < 0)
+        die_sys("fcntl");
+    if (listenfd >= FD_SETSIZE)
+        die("listening descriptor %d is beyond select()'s FD_SETSIZE", listenfd);
+
+    event_loop(listenfd, &waitmask);
+    cache_destroy(cache);
+    close(root_fd);
+    close(spare_fd);
+    return 0;
+}
