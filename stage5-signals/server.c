@@ -472,7 +472,9 @@ conn_disk(struct conn *c)
                 cache_put(cache, c->key, c->load, c->load_len, c->type);
             else
                 free(c->load);
+            free(c->key);
             c->load = NULL;
+            c->key = NULL;
         }
     }
     conn_write(c);

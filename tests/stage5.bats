@@ -1,0 +1,158 @@
+#!/usr/bin/env bats
+# stages: 5
+# Stage 5: the file cache, and the signals that steer it.
+
+load test_helper
+
+setup() {
+    make_root
+}
+
+# Send SIGUSR1 and print the stats line it makes (waits for it: no traffic needed).
+stats() {
+    local before i
+    before=$(grep -c '^cache: ' "$SERVER_LOG" || true)
+    kill -USR1 "$SERVER_PID"
+    for ((i = 0; i < 100; i++)); do
+        (($(grep -c '^cache: ' "$SERVER_LOG" || true) > before)) && break
+        sleep 0.02
+    done
+    grep '^cache: ' "$SERVER_LOG" | tail -n 1
+}
+
+# One field of a stats line: field "$line" hits
+field() {
+    sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<"$1"
+}
+
+@test "SIGUSR1 prints one well-formed stats line, even to an idle server" {
+    start_server
+    run -0 stats
+    [[ $output =~ ^cache:\ entries=[0-9]+\ bytes=[0-9]+\ hits=[0-9]+\ misses=[0-9]+\ requests=[0-9]+$ ]] || false
+    [[ $(grep -c '^cache: ' "$SERVER_LOG") == 1 ]] || false
+}
+
+@test "the first request is a miss, the second a hit" {
+    printf 'cached\n' >"$ROOT/a.txt"
+    start_server
+    run -0 http "$(url /a.txt)"
+    run -0 http "$(url /a.txt)"
+    [[ $output == cached ]] || false
+    local line
+    line=$(stats)
+    echo "$line"
+    [[ $(field "$line" misses) == 1 && $(field "$line" hits) == 1 ]] || false
+    [[ $(field "$line" entries) == 1 && $(field "$line" bytes) == 7 ]] || false
+    [[ $(field "$line" requests) == 2 ]] || false
+}
+
+@test "a changed file is served from the cache until SIGHUP, from disk after" {
+    printf 'old bytes\n' >"$ROOT/f.txt"
+    start_server
+    run -0 http "$(url /f.txt)"
+    [[ $output == "old bytes" ]] || false
+    printf 'new bytes\n' >"$ROOT/f.txt"
+    run -0 http "$(url /f.txt)"
+    [[ $output == "old bytes" ]] || false
+    kill -HUP "$SERVER_PID"
+    # The stats line comes after the flush: the loop handles signals in one place.
+    [[ $(field "$(stats)" entries) == 0 ]] || false
+    run -0 http "$(url /f.txt)"
+    [[ $output == "new bytes" ]] || false
+}
+
+@test "-c 0 never caches" {
+    printf 'x\n' >"$ROOT/x.txt"
+    start_server -c 0
+    http -o /dev/null "$(url /x.txt)"
+    http -o /dev/null "$(url /x.txt)"
+    local line
+    line=$(stats)
+    [[ $(field "$line" hits) == 0 && $(field "$line" entries) == 0 && $(field "$line" misses) == 2 ]] || false
+}
+
+@test "capacity is respected under eviction, least recently used first" {
+    local i
+    for i in a b c d e f g h; do head -c 30000 /dev/urandom >"$ROOT/$i.bin"; done
+    start_server -c 100000
+    for i in a b c; do http -o /dev/null "$(url "/$i.bin")"; done
+    http -o /dev/null "$(url /a.bin)" # a is now the most recent; b the least
+    http -o /dev/null "$(url /d.bin)" # evicts b
+    local line
+    line=$(stats)
+    [[ $(field "$line" entries) == 3 && $(field "$line" hits) == 1 && $(field "$line" misses) == 4 ]] || false
+    http -o /dev/null "$(url /a.bin)"
+    [[ $(field "$(stats)" hits) == 2 ]] || false # a stayed
+    http -o /dev/null "$(url /b.bin)"
+    [[ $(field "$(stats)" misses) == 5 ]] || false # b was evicted
+    for i in e f g h a b c d; do
+        http -o /dev/null "$(url "/$i.bin")"
+        line=$(stats)
+        (($(field "$line" bytes) <= 100000)) || { echo "$line"; false; }
+    done
+}
+
+@test "a file larger than the entry cap is streamed and not cached" {
+    head -c $((3 * 1024 * 1024)) /dev/urandom >"$ROOT/big.bin"
+    start_server
+    http -o "$BATS_TEST_TMPDIR/big" "$(url /big.bin)"
+    http -o "$BATS_TEST_TMPDIR/big" "$(url /big.bin)"
+    cmp "$ROOT/big.bin" "$BATS_TEST_TMPDIR/big"
+    local line
+    line=$(stats)
+    [[ $(field "$line" entries) == 0 && $(field "$line" misses) == 2 ]] || false
+}
+
+@test "SIGHUP while 100 clients download cached files: every download byte-exact" {
+    head -c $((1000 * 1000)) /dev/urandom >"$ROOT/one.bin"
+    head -c 5000 /dev/urandom >"$ROOT/small.bin"
+    start_server -q
+    http -o /dev/null "$(url /one.bin)"
+    http -o /dev/null "$(url /small.bin)"
+    local args=() i
+    for ((i = 0; i < 100; i++)); do
+        if ((i % 2)); then args+=(-o "$BATS_TEST_TMPDIR/d$i" "$(url /one.bin)"); else args+=(-o "$BATS_TEST_TMPDIR/d$i" "$(url /small.bin)"); fi
+    done
+    CURL_TIME=60 http --parallel --parallel-immediate --parallel-max 100 --limit-rate 2M -f "${args[@]}" 3>&- &
+    local load=$!
+    for ((i = 0; i < 20; i++)); do kill -HUP "$SERVER_PID"; sleep 0.05; done
+    wait "$load"
+    for ((i = 0; i < 100; i++)); do
+        if ((i % 2)); then cmp "$ROOT/one.bin" "$BATS_TEST_TMPDIR/d$i"; else cmp "$ROOT/small.bin" "$BATS_TEST_TMPDIR/d$i"; fi
+    done
+}
+
+@test "1000 SIGHUPs during a load: no request fails" {
+    local i
+    for i in 0 1 2 3 4 5 6 7 8 9; do head -c $((i * 1000 + 100)) /dev/urandom >"$ROOT/f$i.bin"; done
+    start_server -q
+    local args=()
+    for ((i = 0; i < 2000; i++)); do args+=(-o /dev/null "$(url "/f$((i % 10)).bin")"); done
+    CURL_TIME=120 http --parallel --parallel-max 20 -f -w '%{http_code} %{size_download}\n' \
+        "${args[@]}" >"$BATS_TEST_TMPDIR/results" 3>&- &
+    local load=$!
+    for ((i = 0; i < 1000; i++)); do kill -HUP "$SERVER_PID"; done
+    wait "$load"
+    [[ $(grep -c '^200 ' "$BATS_TEST_TMPDIR/results") == 2000 ]] || false
+    # Every size is one of the ten files' sizes.
+    ! grep -vE '^200 ([0-9]?100)$' "$BATS_TEST_TMPDIR/results"
+    kill -0 "$SERVER_PID"
+}
+
+@test "SIGTERM mid-download: the download completes and the server exits 0" {
+    head -c $((20 * 1024 * 1024)) /dev/urandom >"$ROOT/twenty.bin"
+    start_server -q
+    CURL_TIME=60 http --limit-rate 10M -o "$BATS_TEST_TMPDIR/twenty" "$(url /twenty.bin)" 3>&- &
+    local download=$!
+    sleep 0.5
+    term_server 30
+    wait "$download"
+    cmp "$ROOT/twenty.bin" "$BATS_TEST_TMPDIR/twenty"
+}
+
+@test "-c takes a byte count; anything else is a usage error" {
+    run -2 --separate-stderr "$(stage_dir)/server" -c lots
+    [[ $stderr == *"-c lots"*usage:* ]] || false
+    run -2 --separate-stderr "$(stage_dir)/server" -c -1
+    [[ $stderr == *usage:* ]] || false
+}
