@@ -16,10 +16,10 @@ bats_require_minimum_version 1.5.0
 
 SERVER_PIDS=()
 
-# The stage's folder in the tree under test.
+# The folder of stage $STAGE in the tree under test.
 stage_dir() {
     local d
-    for d in "$EVLAB_TREE"/stage"${1:-$STAGE}"-*/; do
+    for d in "$EVLAB_TREE"/stage"$STAGE"-*/; do
         echo "${d%/}"
         return 0
     done
@@ -125,6 +125,7 @@ teardown() {
 # Send the bytes "$1" (printf %b escapes) to the server and print all it sends back
 # until it closes the connection; give up after ${2:-5} seconds.
 raw() {
+    # shellcheck disable=SC2016 # the inner script expands its own arguments
     timeout "${2:-5}" bash -c 'exec 5<>"/dev/tcp/$0/$1" || exit 1
         printf "%b" "$2" >&5
         cat <&5' "${ADDR:-127.0.0.1}" "$PORT" "$1"
