@@ -58,6 +58,8 @@ start_server() {
     ) 2>"$SERVER_LOG" 3>&- &
     SERVER_PID=$!
     SERVER_PIDS+=("$SERVER_PID")
+    # tests/run stops whatever a test killed before its teardown left running.
+    [[ -z ${EVLAB_PIDFILE:-} ]] || echo "$SERVER_PID" >>"$EVLAB_PIDFILE"
     local i
     for ((i = 0; i < 100; i++)); do
         PORT=$(sed -n '1s/^listening on .*:\([0-9][0-9]*\)$/\1/p' "$SERVER_LOG")
