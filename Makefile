@@ -29,6 +29,6 @@ test: all
 	tests/run $(STAGE)
 
 clean:
-	for d in $(STAGE_DIRS); do $(MAKE) -C $$d clean || exit 1; done
+	for d in $(STAGE_DIRS) tests/tools; do $(MAKE) -C $$d clean || exit 1; done
 
 .PHONY: all run test clean $(STAGE_DIRS)

@@ -5,6 +5,7 @@
 #                               sets PORT, SERVER_PID and SERVER_LOG
 #   raw "GET / HTTP/1.0\r\n\r\n"   send bytes (printf %b escapes), print the answer
 #   stop_servers                (teardown does it) TERM, then KILL, every server started
+#   start_slowfs -d 200 SRC     mount tests/tools/slowfs over SRC at $MNT (or skip)
 #
 # Every test is bounded by BATS_TEST_TIMEOUT.  Servers start with fd 3 closed,
 # or bats would wait for them before reporting.
@@ -15,6 +16,7 @@ bats_require_minimum_version 1.5.0
 : "${EVLAB_TREE:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
 
 SERVER_PIDS=()
+SLOWFS_MOUNTS=()
 
 # The folder of stage $STAGE in the tree under test.
 stage_dir() {
@@ -120,8 +122,48 @@ term_server() {
     fi
 }
 
+# Mount slowfs (tests/tools/slowfs.c) with flags "${@:1:$#-1}" over the folder "${!#}";
+# sets MNT. Skips, naming what is missing, where FUSE cannot be used.
+start_slowfs() {
+    local bin="${EVLAB_TOOLS:-$BATS_TEST_DIRNAME/tools}/slowfs" i
+    [[ -e /dev/fuse ]] || skip "FUSE: /dev/fuse is missing on this machine"
+    [[ -x $bin ]] || skip "FUSE: tests/tools/slowfs is not built (it needs libfuse3-dev: apt-get install libfuse3-dev fuse3)"
+    command -v fusermount3 >/dev/null || skip "FUSE: fusermount3 is missing (apt-get install fuse3)"
+    MNT="$BATS_TEST_TMPDIR/mnt${#SLOWFS_MOUNTS[@]}"
+    mkdir -p "$MNT"
+    "$bin" "$@" "$MNT" 2>"$MNT.log" 3>&- &
+    local pid=$!
+    SLOWFS_MOUNTS+=("$pid:$MNT")
+    [[ -z ${EVLAB_PIDFILE:-} ]] || echo "$pid $MNT" >>"$EVLAB_PIDFILE"
+    for ((i = 0; i < 100; i++)); do
+        [[ $(stat -c %d "$MNT") != $(stat -c %d "$BATS_TEST_TMPDIR") ]] && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    skip "FUSE: slowfs could not mount here: $(head -c 300 "$MNT.log")"
+}
+
+# Unmount every slowfs this test mounted (after its servers have let go of the files).
+stop_slowfs() {
+    local m pid mnt i
+    for m in "${SLOWFS_MOUNTS[@]}"; do
+        pid=${m%%:*} mnt=${m#*:}
+        fusermount3 -u "$mnt" || fusermount3 -uz "$mnt" || true
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    SLOWFS_MOUNTS=()
+}
+
 teardown() {
-    stop_servers
+    local status=0
+    stop_servers || status=1
+    stop_slowfs
+    return "$status"
 }
 
 # Send the bytes "$1" (printf %b escapes) to the server and print all it sends back

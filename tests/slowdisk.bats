@@ -1,0 +1,75 @@
+#!/usr/bin/env bats
+# stages: 3 4 5
+# A dialled slow or failing disk (tests/tools/slowfs, a FUSE mirror): what a slow read
+# does to the event loop, and what a failed read does to one answer.
+
+load test_helper
+
+SLOW_MS=1000 # far longer than it takes to start a second curl, even under sanitizers
+
+setup() {
+    SRC="$BATS_TEST_TMPDIR/src"
+    mkdir -p "$SRC"
+    printf 'slow file\n' >"$SRC/slow.txt"
+    printf 'fast file\n' >"$SRC/fast.txt"
+    printf '<p>index\n' >"$SRC/index.html"
+}
+
+# The request lines of the server's log, in the order their answers finished.
+finished() {
+    sed -n 's/.*"GET \(\/[^ ]*\) HTTP.*/\1/p' "$SERVER_LOG" | paste -sd ' '
+}
+
+@test "a small file asked for during a slow read waits for it in stage 3 only" {
+    start_slowfs -d "$SLOW_MS" -m slow.txt "$SRC"
+    start_server -r "$MNT"
+    local out="$BATS_TEST_TMPDIR"
+    http -w '%{time_total}\n' -o "$out/slow" "$(url /slow.txt)" >"$out/slow.time" 3>&- &
+    local slow=$!
+    sleep 0.1
+    run -0 http -w '%{time_total}\n' -o "$out/fast" "$(url /fast.txt)"
+    local fast_time=$output
+    wait "$slow"
+    echo "stage $STAGE: /slow.txt took $(cat "$out/slow.time") s, /fast.txt (asked 0.1 s later) $fast_time s"
+    cmp "$SRC/slow.txt" "$out/slow"
+    cmp "$SRC/fast.txt" "$out/fast"
+    echo "answers finished in this order: $(finished)"
+    if ((STAGE == 3)); then
+        # One read() blocks the whole loop: the fast file is that read's hostage.
+        [[ $(finished) == "/slow.txt /fast.txt" ]] || false
+    else
+        # The slow read is in flight off the loop, which meanwhile serves the fast file.
+        [[ $(finished) == "/fast.txt /slow.txt" ]] || false
+    fi
+}
+
+@test "a file whose read fails gets 500, and the server goes on serving" {
+    start_slowfs -e bad.txt "$SRC"
+    printf 'unreadable\n' >"$SRC/bad.txt"
+    start_server -r "$MNT"
+    run -0 http -o /dev/null -w '%{http_code}\n' "$(url /bad.txt)"
+    [[ $output == 500 ]] || false
+    run -0 http -i "$(url /bad.txt)"
+    [[ $(head -n 1 <<<"$output") == $'HTTP/1.1 500 Internal Server Error\r' ]] || false
+    run -0 http "$(url /fast.txt)"
+    [[ $output == "fast file" ]] || false
+}
+
+@test "a read that fails after the answer began cuts that connection only" {
+    head -c $((256 * 1024)) /dev/urandom >"$SRC/bad.bin"
+    # The first 64 KiB read well (the head and some body leave), then reads fail.
+    start_slowfs -e bad.bin -E 65536 "$SRC"
+    start_server -r "$MNT"
+    local got="$BATS_TEST_TMPDIR/got"
+    run --separate-stderr http -o "$got" -w '%{http_code} %{size_download}\n' "$(url /bad.bin)"
+    echo "curl: status $status, $output; $stderr"
+    # curl 18: the connection closed before Content-Length bytes came.
+    ((status == 18)) || false
+    [[ $output == "200 "* ]] || false
+    local n
+    n=$(stat -c %s "$got")
+    ((n < 256 * 1024)) || false
+    cmp -n "$n" "$SRC/bad.bin" "$got"
+    run -0 http "$(url /fast.txt)"
+    [[ $output == "fast file" ]] || false
+}
