@@ -17,9 +17,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define HTTP_MAX_HEAD 8192 /* spec: a longer request head gets 431 */
+#define HTTP_MAX_HEAD 8192         /* spec: a longer request head gets 431 */
 #define HTTP_MAX_RESPONSE_HEAD 256 /* room for any head http_head writes */
-#define HTTP_LOG_LINE 128 /* room for a request line as it is logged */
+#define HTTP_LOG_LINE 128          /* room for a request line as it is logged */
 
 struct http_request {
     char method[16];            /* "GET", "HEAD", or whatever else was sent */
@@ -33,7 +33,8 @@ struct http_request {
 /* Length of the request head at the start of buf, through its empty line; 0 if not all here. */
 size_t http_head_len(const char *buf, size_t len);
 
-/* Parse the head of length len into *req; 0 if it is a GET or HEAD we can answer, else 400 or 501. */
+/* Parse the head of length len into *req; 0 if it is a GET or HEAD we can answer, else 400 or 501.
+ */
 int http_parse(const char *head, size_t len, struct http_request *req);
 
 /* The reason phrase of a status code ("Not Found"). */

@@ -25,8 +25,8 @@ struct cache_entry {
     const char *type; /* Content-Type */
     /* private to cache.c */
     char *key;
-    int refs;      /* responses sending from data */
-    bool cached;   /* still in the cache (not evicted or cleared) */
+    int refs;                        /* responses sending from data */
+    bool cached;                     /* still in the cache (not evicted or cleared) */
     struct cache_entry *prev, *next; /* recency list, most recent first */
     struct cache_entry *chain;       /* next in the same hash bucket */
 };
@@ -48,7 +48,8 @@ bool cache_fits(const struct cache *c, size_t size);
 /* The entry for key with a reference taken, counting a hit; NULL (a miss) if absent. */
 struct cache_entry *cache_get(struct cache *c, const char *key);
 
-/* Keep data (malloc'd, size bytes; the cache frees it) under key, evicting the least recently used. */
+/* Keep data (malloc'd, size bytes; the cache frees it) under key, evicting the least recently used.
+ */
 void cache_put(struct cache *c, const char *key, char *data, size_t size, const char *type);
 
 /* Drop the reference cache_get took. */
