@@ -3,6 +3,8 @@
 #   make                     build every stage present
 #   make run STAGE=1         run stage 1's server on 127.0.0.1:8080 in the foreground
 #                            (stages 3 to 5 serve the sample site in www/)
+#   make bench               build everything and run the experiment (under 3 minutes);
+#                            FULL=1 for the whole set, SMOKE=1 for a few seconds
 #   make test [STAGE=N]      run the bats tests (all stages, or one); installs bats if missing
 #   make clean
 #
@@ -28,7 +30,11 @@ run:
 test: all
 	tests/run $(STAGE)
 
+bench: all
+	tests/tools/build
+	stage6-bench/bench $(if $(SMOKE),smoke,$(if $(FULL),full,quick))
+
 clean:
 	for d in $(STAGE_DIRS) tests/tools; do $(MAKE) -C $$d clean || exit 1; done
 
-.PHONY: all run test clean $(STAGE_DIRS)
+.PHONY: all run test bench clean $(STAGE_DIRS)

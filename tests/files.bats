@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# stages: 3 4 5
+# stages: 3 4 5 6:fork_server 6:thread_server
 # Serving files: byte-exact, streamed in bounded memory, and never from outside the root.
 
 load test_helper
@@ -212,8 +212,8 @@ vm() {
 }
 
 @test "a root that cannot be opened exits 1 naming it" {
-    run -1 --separate-stderr "$(stage_dir)/server" -p 0 -r "$BATS_TEST_TMPDIR/no-such-dir"
+    run -1 --separate-stderr "$(server_bin)" -p 0 -r "$BATS_TEST_TMPDIR/no-such-dir"
     [[ $stderr == *no-such-dir*"No such file or directory"* ]] || false
-    run -1 --separate-stderr "$(stage_dir)/server" -p 0 -r "$ROOT/hello.txt"
+    run -1 --separate-stderr "$(server_bin)" -p 0 -r "$ROOT/hello.txt"
     [[ $stderr == *hello.txt*"Not a directory"* ]] || false
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# stages: 1 2 3 4 5
+# stages: 1 2 3 4 5 6:fork_server 6:thread_server
 # The protocol and command line that every server stage shares.
 
 load test_helper
@@ -82,30 +82,30 @@ load test_helper
 }
 
 @test "-h prints the usage and exits 0" {
-    run -0 --separate-stderr "$(stage_dir)/server" -h
+    run -0 --separate-stderr "$(server_bin)" -h
     [[ $output == usage:*-p\ PORT* ]] || false
 }
 
 @test "bad flags exit 2 with a reason and the usage" {
-    run -2 --separate-stderr "$(stage_dir)/server" -x
+    run -2 --separate-stderr "$(server_bin)" -x
     [[ $stderr == *usage:* ]] || false
-    run -2 --separate-stderr "$(stage_dir)/server" -p 70000
+    run -2 --separate-stderr "$(server_bin)" -p 70000
     [[ $stderr == *"-p 70000"*usage:* ]] || false
-    run -2 --separate-stderr "$(stage_dir)/server" -p 80x
+    run -2 --separate-stderr "$(server_bin)" -p 80x
     [[ $stderr == *"-p 80x"*usage:* ]] || false
-    run -2 --separate-stderr "$(stage_dir)/server" -a localhost
+    run -2 --separate-stderr "$(server_bin)" -a localhost
     [[ $stderr == *"-a localhost"*usage:* ]] || false
-    run -2 --separate-stderr "$(stage_dir)/server" -t
+    run -2 --separate-stderr "$(server_bin)" -t
     [[ $stderr == *usage:* ]] || false
-    run -2 --separate-stderr "$(stage_dir)/server" -t 0
+    run -2 --separate-stderr "$(server_bin)" -t 0
     [[ $stderr == *"-t 0"*usage:* ]] || false
-    run -2 --separate-stderr "$(stage_dir)/server" extra
+    run -2 --separate-stderr "$(server_bin)" extra
     [[ $stderr == *extra*usage:* ]] || false
 }
 
 @test "a port in use exits 1 with a message naming the cause" {
     start_server
-    run -1 --separate-stderr timeout 5 "$(stage_dir)/server" -p "$PORT"
+    run -1 --separate-stderr timeout 5 "$(server_bin)" -p "$PORT"
     [[ $stderr == *"127.0.0.1:$PORT"*"Address already in use"* ]] || false
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# stages: 3 4 5
+# stages: 3 4 5 6:fork_server 6:thread_server
 # A dialled slow or failing disk (tests/tools/slowfs, a FUSE mirror): what a slow read
 # does to the event loop, and what a failed read does to one answer.
 

@@ -28,6 +28,11 @@ stage_dir() {
     return 1
 }
 
+# The server program under test: the stage's server, or $SERVER_BIN (e.g. fork_server).
+server_bin() {
+    echo "$(stage_dir)/${SERVER_BIN:-server}"
+}
+
 # A document root for file-serving stages, with an index.html: "$BATS_TEST_TMPDIR/root".
 make_root() {
     ROOT="$BATS_TEST_TMPDIR/root"
@@ -35,14 +40,15 @@ make_root() {
     [[ -e $ROOT/index.html ]] || printf '<!doctype html><title>t</title><p>index\n' >"$ROOT/index.html"
 }
 
-# Start the stage's server with extra flags "$@"; wait for its "listening on" line.
+# Start the stage's server (or SERVER_BIN, e.g. fork_server) with extra flags "$@";
+# wait for its "listening on" line.
 # From stage 3 on it serves make_root's folder unless "$@" names a root (-r).
 # SERVER_NOFILE=N raises its descriptor limit first; SERVER_AS_NOBODY=1 runs it as
 # user nobody when the tests run as root (for whom file permissions do not apply);
 # SERVER_PREFIX="strace -f ..." runs it under another command (SERVER_PID is that one's).
 start_server() {
     local bin args=("$@")
-    bin="$(stage_dir)/server"
+    bin=$(server_bin)
     [[ -x $bin ]] || { echo "no server binary: $bin (run make)" >&2; return 1; }
     if ((STAGE >= 3)) && [[ " $* " != *" -r "* ]]; then
         make_root

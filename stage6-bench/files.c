@@ -1,0 +1,473 @@
+/*
+ * files.c - stage 3's file server, rewritten with blocking calls.
+ *
+ * The rules are stage 3's, function for function: decode_target, open_beneath,
+ * open_status and content_type are unchanged.  What goes is the event loop:
+ * serve_client reads a request, writes the whole answer (each write waits until
+ * the kernel has taken every byte), and reads the next.  No state machine, no
+ * select(): the code reads like stage 1.  The price is that a client waiting on
+ * the network or the disk holds a whole process or thread for that time, and
+ * that is what stage 6 measures.
+ */
+#include "files.h"
+#include "err.h"
+#include "http.h"
+#include "net.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define USAGE "[-a ADDR] [-p PORT] [-t SECS] [-r DIR] [-q] [-h]"
+#define OUT_SIZE 16384  /* a response head and (a chunk of) its body */
+#define MAX_DRAIN 65536 /* unread request bytes we swallow before closing */
+
+/*
+ * One client's connection.  It lives on serve_client's stack (with the request
+ * and a path, some 45 KiB), never in a static: each thread has its own.
+ */
+struct conn {
+    int fd;
+    const char *peer;       /* client address, for the log */
+    char in[HTTP_MAX_HEAD]; /* bytes received and not yet answered: requests arrive in pieces */
+    size_t inlen;
+    char out[OUT_SIZE]; /* the response head, then each chunk of the file */
+    int status;         /* of the response being sent, for the log */
+    long long sent;     /* bytes of it written so far */
+};
+
+/* Set by setup() before any client is served, and only read afterwards: threads may share them. */
+static long timeout = 10;
+static bool quiet;
+static int root_fd = -1; /* the document root: every file is opened beneath it */
+
+/* Not the usual volatile sig_atomic_t: that is safe only between a handler and the thread
+ * it interrupts, and connection threads read this flag too.  A lock-free atomic is safe
+ * for both (C11 7.14.1.1). */
+atomic_int stop_requested;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may only touch lock-free atomics");
+
+/* Only note which signal came.  A handler may run between any two instructions of
+ * the loop, so the loop, not the handler, closes sockets and waits for clients. */
+static void
+on_signal(int sig)
+{
+    switch (sig) {
+    case SIGINT:
+    case SIGTERM: stop_requested = 1; break;
+    }
+}
+
+/* Write all len bytes, resuming after short writes and EINTR.  Returns how many were
+ * written: len, or fewer if a write failed (EPIPE, ECONNRESET, EAGAIN after -t seconds). */
+static size_t
+write_all(int fd, const char *buf, size_t len)
+{
+    size_t done = 0;
+
+    while (done < len) {
+        ssize_t n = write(fd, buf + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        done += (size_t)n;
+    }
+    return done;
+}
+
+/* Send out[0..len) and count what left; false if not all of it could be sent. */
+static bool
+conn_write(struct conn *c, size_t len)
+{
+    size_t n = write_all(c->fd, c->out, len);
+
+    c->sent += (long long)n;
+    return n == len;
+}
+
+/*
+ * Read until a whole request head is at the start of in[] (a pipelined one may be
+ * there already).  Returns its length; 0 if in[] is full without one; -1 if the
+ * client closed, reset, or stayed silent for -t seconds (read fails with EAGAIN
+ * when SO_RCVTIMEO expires).
+ */
+static ssize_t
+read_head(struct conn *c)
+{
+    size_t head;
+
+    while ((head = http_head_len(c->in, c->inlen)) == 0) {
+        if (c->inlen == sizeof c->in)
+            return 0;
+        ssize_t n = read(c->fd, c->in + c->inlen, sizeof c->in - c->inlen);
+        /* A signal: go on waiting, unless it asks us to stop (a child process gets the
+         * SIGINT of a Ctrl-C as well as its parent). */
+        if (n < 0 && errno == EINTR && !stop_requested)
+            continue;
+        if (n <= 0)
+            return -1;
+        c->inlen += (size_t)n;
+    }
+    return (ssize_t)head;
+}
+
+/* Answer with an error (req NULL: no request could be parsed); false if it was cut short. */
+static bool
+serve_error(struct conn *c, const struct http_request *req, int status)
+{
+    c->status = status;
+    return conn_write(c, http_error(c->out, sizeof c->out, req, status));
+}
+
+/* The value of hex digit c, or -1. */
+static int
+hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)tolower((unsigned char)c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * Percent-decode the path of target into path (the query string is dropped).
+ * 0, or 400 for a target that is not "/...", a bad escape, a NUL byte or a ".."
+ * segment.  ".." is refused outright, before the file system sees it: a path
+ * that never climbs needs no cleverness to keep it inside the root.
+ */
+static int
+decode_target(const char *target, char *path, size_t size)
+{
+    size_t o = 0;
+
+    if (target[0] != '/')
+        return 400; /* absolute-form "http://host/x", or "*" */
+    for (const char *t = target; *t != '\0' && *t != '?'; t++) {
+        int c = (unsigned char)*t;
+        if (c == '%') {
+            int hi = hex_value(t[1]), lo = hi < 0 ? -1 : hex_value(t[2]);
+            if (lo < 0)
+                return 400;
+            c = hi * 16 + lo;
+            t += 2;
+        }
+        if (c == '\0' || o + 1 >= size)
+            return 400;
+        path[o++] = (char)c;
+    }
+    path[o] = '\0';
+    for (const char *seg = path; *seg != '\0'; seg++) {
+        if ((seg == path || seg[-1] == '/') && seg[0] == '.' && seg[1] == '.' &&
+            (seg[2] == '/' || seg[2] == '\0'))
+            return 400;
+    }
+    return 0;
+}
+
+/*
+ * Open path for reading beneath directory dir.  The kernel resolves every
+ * component, symlinks included, and fails with EXDEV if one would lead out of
+ * dir.  (realpath() and a prefix check would leave a gap between the check and
+ * the open, in which a component can be swapped for a symlink.)  O_NONBLOCK:
+ * opening a FIFO must not wait for a writer.
+ */
+static int
+open_beneath(int dir, const char *path)
+{
+    struct open_how how = {
+        .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+    };
+
+    return (int)syscall(SYS_openat2, dir, path, &how, sizeof how);
+}
+
+/* The status to answer when opening a file failed with err. */
+static int
+open_status(int err)
+{
+    switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+    case ENAMETOOLONG: return 404;
+    case EACCES:
+    case EPERM:
+    case EXDEV: /* the path leads out of the root */
+    case ELOOP: return 403;
+    case EMFILE:
+    case ENFILE: return 503;
+    default: return 500;
+    }
+}
+
+/* The Content-Type of a file, by the extension of its name. */
+static const char *
+content_type(const char *name)
+{
+    static const char *const types[][2] = {
+        {"html", "text/html"}, {"htm", "text/html"},      {"txt", "text/plain"},
+        {"css", "text/css"},   {"js", "text/javascript"}, {"json", "application/json"},
+        {"png", "image/png"},  {"jpg", "image/jpeg"},     {"jpeg", "image/jpeg"},
+        {"gif", "image/gif"},  {"svg", "image/svg+xml"},  {"pdf", "application/pdf"},
+    };
+    const char *dot = strrchr(name, '.');
+
+    if (dot != NULL && strchr(dot, '/') == NULL) {
+        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+            if (strcasecmp(dot + 1, types[i][0]) == 0)
+                return types[i][1];
+    }
+    return "application/octet-stream";
+}
+
+/*
+ * Read the next chunk of the file into out[len..), at most *left bytes; the new
+ * length of out[], or 0 for a read error or a file that shrank.  This read() may
+ * wait for the disk, but only this client waits with it.
+ */
+static size_t
+conn_fill(struct conn *c, size_t len, int file, off_t *left)
+{
+    size_t want = sizeof c->out - len;
+    ssize_t n;
+
+    if ((off_t)want > *left)
+        want = (size_t)*left;
+    do
+        n = read(file, c->out + len, want);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return 0;
+    *left -= n;
+    return len + (size_t)n;
+}
+
+/* Answer req with the file it names, or an error; false if the answer was cut short. */
+static bool
+serve(struct conn *c, const struct http_request *req)
+{
+    char path[HTTP_MAX_HEAD];
+    const char *name;
+    struct stat st;
+    int status = decode_target(req->target, path, sizeof path), fd = -1;
+    size_t len;
+    off_t left;
+    bool ok;
+
+    if (status != 0)
+        return serve_error(c, req, status);
+    /* "/a/b" names "a/b" under the root; "/" the root itself. */
+    name = path + strspn(path, "/");
+    if (*name == '\0')
+        name = ".";
+    fd = open_beneath(root_fd, name);
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        int dir = fd;
+        name = "index.html";
+        fd = open_beneath(dir, name);
+        if (fd < 0 && errno == ENOENT)
+            errno = EACCES; /* a directory without an index is not listed */
+        close(dir);
+    }
+    if (fd < 0)
+        status = open_status(errno);
+    else if (fstat(fd, &st) < 0)
+        status = 500;
+    else if (!S_ISREG(st.st_mode))
+        status = 403; /* a FIFO, device or socket: never read from it */
+    if (status != 0) {
+        if (fd >= 0)
+            close(fd);
+        return serve_error(c, req, status);
+    }
+    c->status = 200;
+    len = http_head(c->out, sizeof c->out, req, 200, content_type(name), st.st_size);
+    left = req->head ? 0 : st.st_size;
+    /* The first chunk goes right after the head, so that both leave in one write, and a
+     * small file in one packet.  Then one 16 KiB chunk per write, whatever its size. */
+    do {
+        if (left > 0 && (len = conn_fill(c, len, fd, &left)) == 0) {
+            /* Nothing sent yet: the client can still be told.  Otherwise the head
+             * promised more than we can send, and only closing says so. */
+            close(fd);
+            return c->sent == 0 && serve_error(c, req, 500);
+        }
+        ok = conn_write(c, len);
+        len = 0;
+    } while (ok && left > 0);
+    close(fd);
+    return ok;
+}
+
+/*
+ * Close without losing the answer.  close() on a socket with unread input
+ * sends a reset, which can destroy the response before the client reads it;
+ * so say we are done writing, swallow what the client still sends, then close.
+ */
+static void
+close_gracefully(int fd)
+{
+    char junk[4096];
+    size_t drained = 0;
+    ssize_t n;
+
+    if (shutdown(fd, SHUT_WR) == 0) {
+        while (drained < MAX_DRAIN &&
+               ((n = read(fd, junk, sizeof junk)) > 0 || (n < 0 && errno == EINTR)))
+            drained += n > 0 ? (size_t)n : 0;
+    }
+    close(fd);
+}
+
+void
+serve_client(int fd, const char *peer)
+{
+    struct conn c = {.fd = fd, .peer = peer};
+    struct http_request req;
+    ssize_t head;
+    int status;
+    bool ok;
+
+    /* Blocking reads and writes, but none may wait longer than -t seconds. */
+    struct timeval tv = {.tv_sec = timeout};
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0) {
+        warn_sys("setsockopt");
+        close(fd);
+        return;
+    }
+    /* A file leaves in 16 KiB writes.  Nagle's algorithm would hold each one back until
+     * the client acknowledged the one before, and the client delays its ACKs by up to
+     * 40 ms: a stall per response.  We never write a byte less than we have, so turn
+     * it off (should that fail, we are slower, not wrong). */
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
+    for (;;) {
+        if ((head = read_head(&c)) < 0) {
+            close(fd); /* the client closed, reset or fell silent: we owe it nothing */
+            return;
+        }
+        c.sent = 0;
+        if (head == 0) {
+            req.line[0] = '\0';
+            req.keep_alive = false;
+            ok = serve_error(&c, NULL, 431);
+        } else {
+            status = http_parse(c.in, (size_t)head, &req);
+            if (stop_requested)
+                req.keep_alive = false; /* stopping: say that this answer is the last */
+            ok = status != 0 ? serve_error(&c, &req, status) : serve(&c, &req);
+            /* Pipelined requests that came after this one wait in in[] for their turn. */
+            memmove(c.in, c.in + head, c.inlen - (size_t)head);
+            c.inlen -= (size_t)head;
+        }
+        if (!quiet)
+            http_log(peer, req.line[0] ? req.line : NULL, c.status, c.sent);
+        if (!ok) {
+            close(fd); /* cut short: the client is gone, or the file failed mid-way */
+            return;
+        }
+        if (!req.keep_alive || stop_requested)
+            break;
+    }
+    close_gracefully(fd);
+}
+
+void
+refuse(int fd)
+{
+    char out[HTTP_MAX_RESPONSE_HEAD + 64];
+    size_t len = http_error(out, sizeof out, NULL, 503);
+
+    if (write(fd, out, len) < 0) {
+        /* nothing to do: the client is being dropped either way */
+    }
+    close(fd);
+}
+
+void
+catch_signal(int sig, void (*handler)(int))
+{
+    struct sigaction act = {.sa_handler = handler}; /* sa_flags 0: no SA_RESTART */
+
+    if (sigaction(sig, &act, NULL) < 0)
+        die_sys("sigaction");
+}
+
+int
+accept_client(int listenfd, char *peer, size_t size)
+{
+    struct sockaddr_storage sa;
+    socklen_t len;
+    int fd;
+
+    do {
+        len = sizeof sa;
+        fd = accept(listenfd, (struct sockaddr *)&sa, &len);
+    } while (fd < 0 && errno == ECONNABORTED); /* a client that gave up in the queue */
+    if (fd >= 0) {
+        addr_format(&sa, peer, size);
+    } else if (errno != EINTR) {
+        /* Out of descriptors or memory, most likely.  The client stays queued, so trying
+         * again at once would spin: say so, and give our clients a second to finish. */
+        warn_sys("accept");
+        sleep(1);
+    }
+    return fd;
+}
+
+int
+setup(int argc, char *argv[])
+{
+    const char *addr = "127.0.0.1", *root = ".";
+    long port = 8080;
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    int opt, probe;
+
+    err_init(argv[0], USAGE);
+    while ((opt = getopt(argc, argv, "a:p:t:r:qh")) != -1) {
+        switch (opt) {
+        case 'a': addr = optarg; break;
+        case 'p': port = arg_long("-p", optarg, 0, 65535); break;
+        case 't': timeout = arg_long("-t", optarg, 1, 86400); break;
+        case 'r': root = optarg; break;
+        case 'q': quiet = true; break;
+        case 'h': print_usage(); exit(0);
+        default: die_usage("unknown flag or missing argument");
+        }
+    }
+    if (optind < argc)
+        die_usage("unexpected argument: %s", argv[optind]);
+    if (addr_parse(addr, (int)port, &sa, &salen) < 0)
+        die_usage("-a %s: not an IPv4 or IPv6 address", addr);
+
+    /* A client that hangs up while we write must cost us that client, not our life. */
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    if (sigaction(SIGPIPE, &ign, NULL) < 0)
+        die_sys("sigaction");
+    /* No SA_RESTART: a signal makes the blocking accept() fail with EINTR, so that the
+     * loop sees stop_requested at once instead of after the next client. */
+    catch_signal(SIGINT, on_signal);
+    catch_signal(SIGTERM, on_signal);
+
+    if ((root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        die_sys("cannot open root %s", root);
+    if ((probe = open_beneath(root_fd, ".")) < 0)
+        die_sys("openat2 on root %s (needs Linux 5.6 or later)", root);
+    close(probe);
+    return Tcp_listen(&sa, salen);
+}

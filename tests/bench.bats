@@ -1,0 +1,114 @@
+#!/usr/bin/env bats
+# stages: 6
+# The benchmark's tools: loadgen counts what it sees, the fork and thread servers
+# clean up after their clients, and the harness runs end to end (SMOKE=1).
+
+load test_helper
+
+LOADGEN="$EVLAB_TREE/stage6-bench/loadgen"
+
+# One loadgen run as CSV; sets ROW to its one data row; COL name gives a column of it.
+loadgen_csv() {
+    run -0 "$LOADGEN" -p "$PORT" -o csv "$@"
+    HEADER=$(head -n 1 <<<"$output")
+    ROW=$(tail -n 1 <<<"$output")
+}
+col() {
+    local i
+    i=$(tr ',' '\n' <<<"$HEADER" | grep -nx "$1" | cut -d: -f1)
+    cut -d, -f"$i" <<<"$ROW"
+}
+
+@test "loadgen checks every response: right bytes pass, wrong bytes, statuses and refusals count" {
+    SERVER_BIN=thread_server start_server -q
+    printf 'the file\n' >"$ROOT/a.txt"
+    loadgen_csv -c 4 -n 200 -V "$ROOT" /a.txt
+    echo "$HEADER"$'\n'"$ROW"
+    [[ $(col requests) == 200 && $(col errors) == 0 ]] || false
+    # The same path checked against different bytes: every response is a bytes error.
+    mkdir "$BATS_TEST_TMPDIR/other"
+    printf 'not the file\n' >"$BATS_TEST_TMPDIR/other/a.txt"
+    loadgen_csv -c 4 -n 200 -V "$BATS_TEST_TMPDIR/other" /a.txt
+    [[ $(col requests) == 0 && $(col err_bytes) == 200 ]] || false
+    loadgen_csv -c 2 -n 50 /missing.txt
+    [[ $(col requests) == 0 && $(col err_status) == 50 ]] || false
+    # Nobody listening: connect errors, counted, and loadgen still stops by itself.
+    local port=$PORT
+    stop_servers
+    PORT=$port loadgen_csv -c 2 -d 0.5 /a.txt
+    [[ $(col requests) == 0 && $(col err_connect) -gt 0 ]] || false
+}
+
+@test "loadgen -n stops after that many responses, -d after that long" {
+    SERVER_BIN=thread_server start_server -q
+    loadgen_csv -c 7 -n 1000 /index.html
+    [[ $(col requests) == 1000 ]] || false
+    loadgen_csv -c 7 -d 0.5 /index.html
+    [[ $(col secs) == 0.5* && $(col requests) -gt 0 ]] || false
+}
+
+@test "loadgen holds 900 idle clients beside 100 busy ones in one process" {
+    ulimit -n 4096 || skip "cannot raise the descriptor limit (ulimit -n 4096)"
+    SERVER_NOFILE=4096 SERVER_BIN=thread_server start_server -q
+    loadgen_csv -c 100 -i 900 -d 1 -V "$ROOT" /index.html
+    echo "$ROW"
+    [[ $(col idle_held) == 900 && $(col errors) == 0 && $(col requests) -gt 100 ]] || false
+}
+
+@test "loadgen's slow clients send a byte at a time and are answered" {
+    SERVER_BIN=thread_server start_server -q
+    loadgen_csv -c 1 -s 2 -S 2 -d 1.5 /index.html
+    echo "$ROW"
+    # A request of about 70 bytes at a byte every 2 ms: a few per slow client, each slow.
+    [[ $(col slow_requests) -ge 2 && $(col errors) == 0 ]] || false
+    awk -v p="$(col slow_p99_ms)" 'BEGIN { exit !(p >= 100) }'
+}
+
+@test "usage errors exit 2 with a reason" {
+    run -2 "$LOADGEN" -c -1 /x
+    [[ $output == *"-c"* ]] || false
+    run -2 "$LOADGEN" -p 1
+    [[ $output == *"no PATH"* ]] || false
+    run -2 "$LOADGEN" -p 1 nopath
+    run -2 "$LOADGEN" -I 100 /x
+}
+
+@test "the fork server leaves no zombie behind" {
+    SERVER_BIN=fork_server start_server -q
+    loadgen_csv -c 5 -n 300 -C /index.html
+    echo "$ROW"
+    [[ $(col requests) == 300 ]] || false
+    local i zombies
+    for ((i = 0; i < 50; i++)); do
+        zombies=$(ps --ppid "$SERVER_PID" -o stat= | grep -c '^Z' || true)
+        ((zombies == 0)) && break
+        sleep 0.1
+    done
+    echo "zombie children: $zombies; children: $(ps --ppid "$SERVER_PID" -o pid= | wc -l)"
+    ((zombies == 0)) || false
+}
+
+@test "the thread server's threads go away with their clients" {
+    SERVER_BIN=thread_server start_server -q
+    loadgen_csv -c 50 -d 1 /index.html
+    [[ $(col errors) == 0 ]] || false
+    local i threads
+    for ((i = 0; i < 50; i++)); do
+        threads=$(awk '/^Threads:/ { print $2 }' "/proc/$SERVER_PID/status")
+        ((threads == 1)) && break
+        sleep 0.1
+    done
+    echo "threads after the load: $threads"
+    ((threads == 1)) || false
+}
+
+@test "evict drops a file from the page cache" {
+    command -v fincore >/dev/null || skip "fincore (util-linux) is not installed"
+    head -c $((1024 * 1024)) /dev/urandom >"$BATS_TEST_TMPDIR/f"
+    cat "$BATS_TEST_TMPDIR/f" >/dev/null
+    run -0 fincore -nb -o RES "$BATS_TEST_TMPDIR/f"
+    ((output > 0)) || skip "this file system keeps no page cache for the file"
+    run -0 "$EVLAB_TREE/stage6-bench/evict" "$BATS_TEST_TMPDIR/f"
+    run -0 fincore -nb -o RES "$BATS_TEST_TMPDIR/f"
+    ((output == 0)) || false
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bats
+# stages: 6
+# The whole benchmark, in its smoke mode (seconds): every experiment runs once, so
+# the harness cannot rot unnoticed.
+
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300} # a minute or so; more under the sanitizers
+load test_helper
+
+@test "make bench SMOKE=1 writes a report of all seven experiments from this run's numbers" {
+    local out="$BATS_TEST_TMPDIR/bench"
+    run -0 env BENCH_OUT="$out" "$EVLAB_TREE/stage6-bench/bench" smoke
+    local f
+    for f in sweep slow idle memory disk cache complexity; do
+        [[ $(wc -l <"$out/$f.csv") -gt 1 ]] || { echo "$f.csv is empty"; false; }
+    done
+    for n in 1 2 3 4 5 6 7; do grep -q "^## $n\. " "$out/REPORT.md"; done
+    grep -q '^## Was it worth it?' "$out/REPORT.md"
+    # Every server of the sweep answered, without an error.
+    run -0 awk -F, 'NR > 1 && ($8 == 0 || $17 != 0) { print }' "$out/sweep.csv"
+    [[ -z $output ]] || false
+    # The findings quote this run's figures: stage 3's requests/s at 10 clients, say.
+    local rps
+    rps=$(awk -F, '$2 == "stage3" && $3 == 10 {
+        s = sprintf("%.0f", $9); r = ""
+        while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
+        print s r }' "$out/sweep.csv")
+    echo "stage 3 at 10 clients: $rps/s"
+    grep -qF "stage 3 served $rps/s" "$out/REPORT.md"
+}
