@@ -80,17 +80,23 @@ start_server() {
     return 1
 }
 
+# Give process $1 (told to stop) 5 s to exit, then kill it; reap it either way.
+await_exit() {
+    local i
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
 # Stop every server this test started (by PID) and fail on a sanitizer report.
 stop_servers() {
-    local pid i log status=0
+    local pid log status=0
     for pid in "${SERVER_PIDS[@]}"; do
         kill -TERM "$pid" 2>/dev/null || continue
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
+        await_exit "$pid"
     done
     SERVER_PIDS=()
     for log in "$BATS_TEST_TMPDIR"/server*.log; do
@@ -151,16 +157,11 @@ start_slowfs() {
 
 # Unmount every slowfs this test mounted (after its servers have let go of the files).
 stop_slowfs() {
-    local m pid mnt i
+    local m pid mnt
     for m in "${SLOWFS_MOUNTS[@]}"; do
         pid=${m%%:*} mnt=${m#*:}
         fusermount3 -u "$mnt" || fusermount3 -uz "$mnt" || true
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
+        await_exit "$pid"
     done
     SLOWFS_MOUNTS=()
 }
