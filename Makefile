@@ -6,6 +6,9 @@
 #   make bench               build everything and run the experiment (under 3 minutes);
 #                            FULL=1 for the whole set, SMOKE=1 for a few seconds
 #   make test [STAGE=N]      run the bats tests (all stages, or one); installs bats if missing
+#   make grade SUBMISSION=DIR [STAGE=N]    grade a student's tree: a score per stage,
+#                            grade-results/results.json (Gradescope) and junit.xml
+#   make diff FROM=2 TO=3    what stage 3 adds to stage 2 (the diff students study)
 #   make clean
 #
 # CC=clang and SANITIZE=address,undefined are passed down to every stage.
@@ -34,7 +37,17 @@ bench: all
 	tests/tools/build
 	stage6-bench/bench $(if $(SMOKE),smoke,$(if $(FULL),full,quick))
 
+grade:
+	@test -n "$(SUBMISSION)" || { echo "make grade needs SUBMISSION=DIR (a tree with stageN-* folders)"; exit 2; }
+	tests/grade $(SUBMISSION) $(STAGE)
+
+diff:
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "make diff needs FROM=N TO=M"; exit 2; }
+	@from=$$(ls -d stage$(FROM)-* 2>/dev/null); to=$$(ls -d stage$(TO)-* 2>/dev/null); \
+	test -n "$$from" -a -n "$$to" || { echo "no stage$(FROM)-* or stage$(TO)-* folder"; exit 2; }; \
+	diff -ru -x .build-flags -x server -x '*.o' "$$from" "$$to" || test $$? = 1
+
 clean:
 	for d in $(STAGE_DIRS) tests/tools; do $(MAKE) -C $$d clean || exit 1; done
 
-.PHONY: all run test bench clean $(STAGE_DIRS)
+.PHONY: all run test bench grade diff clean $(STAGE_DIRS)

@@ -42,6 +42,7 @@ sum() {
     [[ $(header Content-Length <<<"$output") == 0 ]] || false
 }
 
+# bats test_tags=points:3
 @test "traversal attempts get 400 and never a byte from outside the root" {
     start_server
     local target expect
@@ -72,6 +73,7 @@ sum() {
 TARGETS
 }
 
+# bats test_tags=points:2
 @test "a symlink pointing outside the root gets 403; one pointing inside is served" {
     ln -s ../secret.txt "$ROOT/outside"
     ln -s /etc/passwd "$ROOT/absolute"
