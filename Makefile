@@ -8,6 +8,7 @@
 #   make test [STAGE=N]      run the bats tests (all stages, or one); installs bats if missing
 #   make grade SUBMISSION=DIR [STAGE=N]    grade a student's tree: a score per stage,
 #                            grade-results/results.json (Gradescope) and junit.xml
+#   make handout [HANDOUT=DIR]   cut the students' starter tree (default: handout/)
 #   make diff FROM=2 TO=3    what stage 3 adds to stage 2 (the diff students study)
 #   make clean
 #
@@ -19,7 +20,12 @@ PORT       ?= 8080
 
 export CC SANITIZE
 
-all: $(STAGE_DIRS)
+all: markers $(STAGE_DIRS)
+
+# The reference marks what students write (BEGIN STUDENT ... END STUDENT): a marker out
+# of place would cut a broken handout, so it stops the build.
+markers:
+	@tests/tools/handout --check
 
 $(STAGE_DIRS):
 	$(MAKE) -C $@
@@ -41,13 +47,19 @@ grade:
 	@test -n "$(SUBMISSION)" || { echo "make grade needs SUBMISSION=DIR (a tree with stageN-* folders)"; exit 2; }
 	tests/grade $(SUBMISSION) $(STAGE)
 
+handout:
+	tests/tools/handout $(or $(HANDOUT),handout)
+
 diff:
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "make diff needs FROM=N TO=M"; exit 2; }
 	@from=$$(ls -d stage$(FROM)-* 2>/dev/null); to=$$(ls -d stage$(TO)-* 2>/dev/null); \
 	test -n "$$from" -a -n "$$to" || { echo "no stage$(FROM)-* or stage$(TO)-* folder"; exit 2; }; \
-	diff -ru -x .build-flags -x server -x '*.o' "$$from" "$$to" || test $$? = 1
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	cp -r "$$from" "$$to" "$$tmp/"; \
+	find "$$tmp" -name '*.[ch]' -exec sed -i '/BEGIN STUDENT\|END STUDENT\|\/\* STUB:/d' {} +; \
+	cd "$$tmp" && diff -ru -x .build-flags -x server -x '*.o' "$$from" "$$to" || test $$? = 1
 
 clean:
 	for d in $(STAGE_DIRS) tests/tools; do $(MAKE) -C $$d clean || exit 1; done
 
-.PHONY: all run test bench grade diff clean $(STAGE_DIRS)
+.PHONY: all markers run test bench grade handout diff clean $(STAGE_DIRS)

@@ -47,6 +47,7 @@ write_all(int fd, const char *buf, size_t len)
 static ssize_t
 read_head(int fd, char *buf, size_t size)
 {
+    /* BEGIN STUDENT: read until the head is whole; resume after short reads, EINTR */
     size_t len = 0, head;
 
     while ((head = http_head_len(buf, len)) == 0) {
@@ -60,6 +61,9 @@ read_head(int fd, char *buf, size_t size)
         len += (size_t)n;
     }
     return (ssize_t)head;
+    /* STUB: (void)fd, (void)buf, (void)size; */
+    /* STUB: return -1; */
+    /* END STUDENT */
 }
 
 /* Format the whole answer to req: the head, and the time of day unless HEAD. */
@@ -85,6 +89,7 @@ time_of_day(char *out, size_t size, const struct http_request *req)
 static void
 serve(int fd, const char *peer)
 {
+    /* BEGIN STUDENT: read, parse and answer one request (write_all), then log it */
     char in[HTTP_MAX_HEAD], out[HTTP_MAX_RESPONSE_HEAD + 64];
     struct http_request req;
     ssize_t head = read_head(fd, in, sizeof in);
@@ -107,6 +112,8 @@ serve(int fd, const char *peer)
     bool sent = write_all(fd, out, len) == 0;
     if (!quiet)
         http_log(peer, req.line[0] ? req.line : NULL, status, sent ? (long long)len : 0);
+    /* STUB: (void)fd, (void)peer, (void)read_head, (void)time_of_day, (void)write_all; */
+    /* END STUDENT */
 }
 
 /*

@@ -80,3 +80,39 @@ assert not x.getElementsByTagName("failure")' "$BATS_TEST_TMPDIR/out/results.jso
     [[ ${lines[-1]} == "total: 0 / 4 points"* ]] || false
     ((SECONDS - start < 90)) || false
 }
+
+@test "make handout cuts a tree that builds cleanly and fails exactly where work is missing" {
+    command -v python3 >/dev/null || skip "python3 is needed to read the JSON"
+    local ho="$BATS_TEST_TMPDIR/handout"
+    run -0 "$EVLAB_TREE/tests/tools/handout" "$ho"
+    echo "$output"
+    # No reference code of a student part is left, and no marker.
+    run -1 grep -rE 'BEGIN STUDENT|END STUDENT|STUB:' "$ho/common" "$ho"/stage[1-6]-*
+    run -1 grep -E 'RESOLVE_BENEATH \| ' "$ho"/stage3-*/server.c
+    grep -q 'TODO: open path with openat2' "$ho"/stage3-*/server.c
+    run -0 make -C "$ho"/stage3-* # with -Wall -Wextra -Werror, as every stage
+    run -0 env GRADE_FILES=files GRADE_OUT="$BATS_TEST_TMPDIR/out" "$GRADE" "$ho" 3
+    echo "$output"
+    # Confinement is the part left to write, and only its tests fail.
+    run -0 python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print("\n".join(t["name"] for t in d["tests"] if t["status"] != "passed"))' "$BATS_TEST_TMPDIR/out/results.json"
+    echo "$output"
+    [[ $output == "stage 3: traversal attempts get 400 and never a byte from outside the root
+stage 3: a symlink pointing outside the root gets 403; one pointing inside is served" ]] || false
+}
+
+@test "a marker out of place stops the handout and names the file and line" {
+    local tree="$BATS_TEST_TMPDIR/tree"
+    mkdir -p "$tree/tests/tools"
+    cp -r "$EVLAB_TREE/common" "$EVLAB_TREE"/stage1-* "$tree/"
+    cp "$EVLAB_TREE/tests/tools/handout" "$tree/tests/tools/"
+    run -0 "$tree/tests/tools/handout" --check
+    # Drop the first END STUDENT: the region never closes before the next BEGIN.
+    sed -i '0,/END STUDENT/{/END STUDENT/d}' "$tree"/stage1-*/server.c
+    run -1 "$tree/tests/tools/handout" --check
+    echo "$output"
+    [[ $output == stage1-iterative/server.c:*"BEGIN STUDENT inside the region opened at line"* ]] || false
+    run -1 "$tree/tests/tools/handout" "$BATS_TEST_TMPDIR/out"
+    [[ ! -e $BATS_TEST_TMPDIR/out ]] || false
+}
