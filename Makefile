@@ -10,6 +10,7 @@
 #                            grade-results/results.json (Gradescope) and junit.xml
 #   make handout [HANDOUT=DIR]   cut the students' starter tree (default: handout/)
 #   make diff FROM=2 TO=3    what stage 3 adds to stage 2 (the diff students study)
+#   make fuzz [FUZZ_SECS=60]   libFuzzer on the HTTP parser and stage 3's path resolution
 #   make clean
 #
 # CC=clang and SANITIZE=address,undefined are passed down to every stage.
@@ -47,6 +48,9 @@ grade:
 	@test -n "$(SUBMISSION)" || { echo "make grade needs SUBMISSION=DIR (a tree with stageN-* folders)"; exit 2; }
 	tests/grade $(SUBMISSION) $(STAGE)
 
+fuzz:
+	$(MAKE) -C tests/fuzz run
+
 handout:
 	tests/tools/handout $(or $(HANDOUT),handout)
 
@@ -60,6 +64,6 @@ diff:
 	cd "$$tmp" && diff -ru -x .build-flags -x server -x '*.o' "$$from" "$$to" || test $$? = 1
 
 clean:
-	for d in $(STAGE_DIRS) tests/tools; do $(MAKE) -C $$d clean || exit 1; done
+	for d in $(STAGE_DIRS) tests/tools tests/fuzz; do $(MAKE) -C $$d clean || exit 1; done
 
-.PHONY: all markers run test bench grade handout diff clean $(STAGE_DIRS)
+.PHONY: all markers run test bench fuzz grade handout diff clean $(STAGE_DIRS)

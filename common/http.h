@@ -33,8 +33,7 @@ struct http_request {
 /* Length of the request head at the start of buf, through its empty line; 0 if not all here. */
 size_t http_head_len(const char *buf, size_t len);
 
-/* Parse the head of length len into *req; 0 if it is a GET or HEAD we can answer, else 400 or 501.
- */
+/* Parse the head of length len into *req; 0 for a GET or HEAD we answer, else 400 or 501. */
 int http_parse(const char *head, size_t len, struct http_request *req);
 
 /* The reason phrase of a status code ("Not Found"). */

@@ -87,7 +87,7 @@ assert not x.getElementsByTagName("failure")' "$BATS_TEST_TMPDIR/out/results.jso
     run -0 "$EVLAB_TREE/tests/tools/handout" "$ho"
     echo "$output"
     # No reference code of a student part is left, and no marker.
-    run -1 grep -rE 'BEGIN STUDENT|END STUDENT|STUB:' "$ho/common" "$ho"/stage[1-6]-*
+    run -1 grep -rE --include='*.[ch]' 'BEGIN STUDENT|END STUDENT|STUB:' "$ho/common" "$ho"/stage[1-6]-*
     run -1 grep -E 'RESOLVE_BENEATH \| ' "$ho"/stage3-*/server.c
     grep -q 'TODO: open path with openat2' "$ho"/stage3-*/server.c
     run -0 make -C "$ho"/stage3-* # with -Wall -Wextra -Werror, as every stage

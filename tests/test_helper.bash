@@ -55,6 +55,7 @@ start_server() {
         args+=(-r "$ROOT")
     fi
     SERVER_LOG="$BATS_TEST_TMPDIR/server${#SERVER_PIDS[@]}.log"
+    : >"$SERVER_LOG" # before the server's shell opens it: the loop below may read it first
     local as=()
     read -ra as <<<"${SERVER_PREFIX:-}"
     if [[ -n ${SERVER_AS_NOBODY:-} && $(id -u) == 0 ]]; then
