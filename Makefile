@@ -11,6 +11,8 @@
 #   make handout [HANDOUT=DIR]   cut the students' starter tree (default: handout/)
 #   make diff FROM=2 TO=3    what stage 3 adds to stage 2 (the diff students study)
 #   make fuzz [FUZZ_SECS=60]   libFuzzer on the HTTP parser and stage 3's path resolution
+#   make lint                  static checks: clang-format, clang-tidy (.clang-tidy), cppcheck,
+#                            shellcheck, handout markers
 #   make clean
 #
 # CC=clang and SANITIZE=address,undefined are passed down to every stage.
@@ -48,6 +50,21 @@ grade:
 	@test -n "$(SUBMISSION)" || { echo "make grade needs SUBMISSION=DIR (a tree with stageN-* folders)"; exit 2; }
 	tests/grade $(SUBMISSION) $(STAGE)
 
+C_FILES  = $(wildcard common/*.[ch] stage[1-6]-*/*.[ch]) tests/tools/slowfs.c $(wildcard tests/fuzz/*.c)
+SH_FILES = tests/run tests/grade tests/test_helper.bash tests/tools/build tests/tools/handout \
+           stage6-bench/bench stage6-bench/report .ci/run
+
+lint:
+	tests/tools/handout --check
+	clang-format --dry-run -Werror $(C_FILES)
+	shellcheck -S warning $(SH_FILES)
+	shellcheck -S warning -s bash -e SC2154 tests/*.bats # SC2154: bats sets $$stderr
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
+		--suppress=missingIncludeSystem -Icommon common stage[1-6]-* tests/tools/slowfs.c
+	for f in $(filter %.c,$(C_FILES)); do \
+		clang-tidy --quiet $$f -- -std=gnu11 -Icommon -D_GNU_SOURCE \
+			$$(pkg-config --cflags fuse3 2>/dev/null) 2>/dev/null || exit 1; done
+
 fuzz:
 	$(MAKE) -C tests/fuzz run
 
@@ -66,4 +83,4 @@ diff:
 clean:
 	for d in $(STAGE_DIRS) tests/tools tests/fuzz; do $(MAKE) -C $$d clean || exit 1; done
 
-.PHONY: all markers run test bench fuzz grade handout diff clean $(STAGE_DIRS)
+.PHONY: all markers run test bench lint fuzz grade handout diff clean $(STAGE_DIRS)

@@ -15,8 +15,8 @@ load test_helper
     # The body is a newline-terminated line, counted exactly by Content-Length.
     [[ $(header Content-Length <<<"$head") == $((${#text} + 1)) ]] || false
     # And it is the time now (local time, as date(1) reads it), give or take a few seconds.
-    local then now
-    then=$(date -d "$text" +%s)
+    local sent now
+    sent=$(date -d "$text" +%s)
     now=$(date +%s)
-    ((now - then < 5 && then - now < 5)) || false
+    ((now - sent < 5 && sent - now < 5)) || false
 }

@@ -7,7 +7,7 @@
  * functions the server runs.
  */
 #define main stage3_main
-#include "../../stage3-files/server.c"
+#include "../../stage3-files/server.c" /* NOLINT(bugprone-suspicious-include) */
 #undef main
 
 #include <assert.h>

@@ -100,8 +100,8 @@ fs_readlink(const char *path, char *buf, size_t size)
 }
 
 static int
-fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off,
-           struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off, struct fuse_file_info *fi,
+           enum fuse_readdir_flags flags)
 {
     int fd = openat(opt.source, relative(path), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
     DIR *dir;
@@ -179,8 +179,7 @@ number(const char *flag, const char *arg, long long max)
     errno = 0;
     v = strtoll(arg, &end, 10);
     if (errno != 0 || end == arg || *end != '\0' || v < 0 || v > max) {
-        fprintf(stderr, "slowfs: %s: not a number from 0 to %lld: %s\n%s", flag, max, arg,
-                usage);
+        fprintf(stderr, "slowfs: %s: not a number from 0 to %lld: %s\n%s", flag, max, arg, usage);
         exit(2);
     }
     return (long)v;
@@ -189,7 +188,8 @@ number(const char *flag, const char *arg, long long max)
 int
 main(int argc, char **argv)
 {
-    char *fargv[] = {argv[0], "-f", "-o", "ro,default_permissions,fsname=slowfs,max_threads=64", NULL, NULL};
+    char *fargv[] = {argv[0], "-f", "-o", "ro,default_permissions,fsname=slowfs,max_threads=64",
+                     NULL,    NULL};
     int c;
 
     while ((c = getopt(argc, argv, "d:o:m:e:E:h")) != -1) {
