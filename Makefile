@@ -6,6 +6,8 @@
 #   make bench               build everything and run the experiment (under 3 minutes);
 #                            FULL=1 for the whole set, SMOKE=1 for a few seconds
 #   make test [STAGE=N]      run the bats tests (all stages, or one); installs bats if missing
+#   make stress [STAGE=N]    each server under heavy and hostile load, a few minutes; figures
+#   make memcheck [STAGE=N]  the tests with every server under valgrind: no leak, no error
 #   make grade SUBMISSION=DIR [STAGE=N]    grade a student's tree: a score per stage,
 #                            grade-results/results.json (Gradescope) and junit.xml
 #   make handout [HANDOUT=DIR]   cut the students' starter tree (default: handout/)
@@ -42,6 +44,14 @@ run:
 test: all
 	tests/run $(STAGE)
 
+stress: all
+	EVLAB_SUITE=stress tests/run $(STAGE)
+
+# valgrind and the sanitizers cannot share a process: a plain build.
+memcheck:
+	$(MAKE) all SANITIZE=
+	MEMCHECK=1 TOOLS_TESTS=no tests/run $(STAGE)
+
 bench: all
 	tests/tools/build
 	stage6-bench/bench $(if $(SMOKE),smoke,$(if $(FULL),full,quick))
@@ -50,7 +60,7 @@ grade:
 	@test -n "$(SUBMISSION)" || { echo "make grade needs SUBMISSION=DIR (a tree with stageN-* folders)"; exit 2; }
 	tests/grade $(SUBMISSION) $(STAGE)
 
-C_FILES  = $(wildcard common/*.[ch] stage[1-6]-*/*.[ch]) tests/tools/slowfs.c $(wildcard tests/fuzz/*.c)
+C_FILES  = $(wildcard common/*.[ch] stage[1-6]-*/*.[ch]) tests/tools/slowfs.c tests/tools/shortio.c $(wildcard tests/fuzz/*.c)
 SH_FILES = tests/run tests/grade tests/test_helper.bash tests/tools/build tests/tools/handout \
            stage6-bench/bench stage6-bench/report .ci/run
 
@@ -60,7 +70,7 @@ lint:
 	shellcheck -S warning $(SH_FILES)
 	shellcheck -S warning -s bash -e SC2154 tests/*.bats # SC2154: bats sets $$stderr
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
-		--suppress=missingIncludeSystem -Icommon common stage[1-6]-* tests/tools/slowfs.c
+		--suppress=missingIncludeSystem -Icommon common stage[1-6]-* tests/tools/slowfs.c tests/tools/shortio.c
 	for f in $(filter %.c,$(C_FILES)); do \
 		clang-tidy --quiet $$f -- -std=gnu11 -Icommon -D_GNU_SOURCE \
 			$$(pkg-config --cflags fuse3 2>/dev/null) 2>/dev/null || exit 1; done
@@ -83,4 +93,4 @@ diff:
 clean:
 	for d in $(STAGE_DIRS) tests/tools tests/fuzz; do $(MAKE) -C $$d clean || exit 1; done
 
-.PHONY: all markers run test bench lint fuzz grade handout diff clean $(STAGE_DIRS)
+.PHONY: all markers run test stress memcheck bench lint fuzz grade handout diff clean $(STAGE_DIRS)

@@ -463,11 +463,14 @@ static void
 refuse(int fd)
 {
     char out[HTTP_MAX_RESPONSE_HEAD + 64];
-    size_t len = http_error(out, sizeof out, NULL, 503);
+    size_t len = http_error(out, sizeof out, NULL, 503), done = 0;
+    ssize_t n;
 
-    if (write(fd, out, len) < 0) {
-        /* nothing to do: the client is being dropped either way */
-    }
+    /* An empty socket buffer takes these few bytes, though not always in one write().
+     * On any error the client is dropped all the same. */
+    while (done < len && ((n = write(fd, out + done, len - done)) > 0 || (n < 0 && errno == EINTR)))
+        if (n > 0)
+            done += (size_t)n;
     close(fd);
 }
 

@@ -32,14 +32,14 @@ load test_helper
     (($(grep -c 'pread64(' "$trace") >= 64)) || false
 }
 
-@test "50 concurrent downloads of a 10 MiB file are byte-exact" {
+@test "50 concurrent downloads of a 4 MiB file are byte-exact" {
     make_root
-    head -c $((10 * 1024 * 1024)) /dev/urandom >"$ROOT/ten.bin"
+    head -c $((4 * 1024 * 1024)) /dev/urandom >"$ROOT/four.bin"
     start_server -q
     local args=() i want
-    for ((i = 0; i < 50; i++)); do args+=(-o "$BATS_TEST_TMPDIR/d$i" "$(url /ten.bin)"); done
+    for ((i = 0; i < 50; i++)); do args+=(-o "$BATS_TEST_TMPDIR/d$i" "$(url /four.bin)"); done
     CURL_TIME=120 run -0 http --parallel --parallel-immediate --parallel-max 50 -f "${args[@]}"
-    want=$(sha256sum <"$ROOT/ten.bin")
+    want=$(sha256sum <"$ROOT/four.bin")
     for ((i = 0; i < 50; i++)); do
         [[ $(sha256sum <"$BATS_TEST_TMPDIR/d$i") == "$want" ]] || { echo "download $i differs"; false; }
     done

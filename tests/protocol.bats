@@ -1,8 +1,20 @@
 #!/usr/bin/env bats
 # stages: 1 2 3 4 5 6:fork_server 6:thread_server
+# shortio: yes
 # The protocol and command line that every server stage shares.
 
 load test_helper
+
+# tests/run's short-I/O run proves that its shim was at work (a server linked statically,
+# or a preloaded library that lost to the sanitizer's, would pass unshortened).
+# bats test_tags=shimonly
+@test "under the short-I/O shim the server's socket calls are cut short, and it answers whole" {
+    start_server
+    run -0 http -i "$(url /)"
+    [[ $output == "HTTP/1."?" 200 OK"* ]] || false
+    run -0 cat "$BATS_TEST_TMPDIR/shortio.log"
+    [[ $output == *"shortio: pid "* ]] || false
+}
 
 @test "HEAD answers the same head as GET and no body" {
     start_server

@@ -17,7 +17,8 @@ load test_helper
 @test "a second client waits while the first is connected and silent" {
     start_server -t 5
     exec 5<>"/dev/tcp/127.0.0.1/$PORT"
-    http -o "$BATS_TEST_TMPDIR/second" "$(url /)" 3>&- &
+    # (Not holding fd 5 too: the server waits for the first client's EOF before the next.)
+    http -o "$BATS_TEST_TMPDIR/second" "$(url /)" 3>&- 5>&- &
     local second=$!
     sleep 1
     # The server is busy with the first client, so the second is still waiting.
@@ -30,6 +31,15 @@ load test_helper
     [[ $output == "HTTP/1.0 200 OK"* ]] || false
     wait "$second"
     [[ -s $BATS_TEST_TMPDIR/second ]] || false
+}
+
+@test "one process, one thread: 20 clients at once start no thread and no child" {
+    start_server -q
+    local args=() i
+    for ((i = 0; i < 20; i++)); do args+=(-o /dev/null "$(url /)"); done
+    run -0 peak_tasks "$SERVER_PID" http --parallel --parallel-immediate --parallel-max 20 -f "${args[@]}"
+    echo "threads at most, child processes at most: $output"
+    [[ $output == "1 0" ]] || false
 }
 
 @test "-t 1 drops a silent client, and the next client is then answered" {

@@ -45,7 +45,9 @@ make_root() {
 # From stage 3 on it serves make_root's folder unless "$@" names a root (-r).
 # SERVER_NOFILE=N raises its descriptor limit first; SERVER_AS_NOBODY=1 runs it as
 # user nobody when the tests run as root (for whom file permissions do not apply);
-# SERVER_PREFIX="strace -f ..." runs it under another command (SERVER_PID is that one's).
+# SERVER_PREFIX="strace -f ..." runs it under another command (SERVER_PID is that one's);
+# MEMCHECK=1 under valgrind (same PID).
+# SHORTIO=path/shortio.so (tests/run's short-I/O run) preloads the shim into the server.
 start_server() {
     local bin args=("$@")
     bin=$(server_bin)
@@ -61,8 +63,20 @@ start_server() {
     if [[ -n ${SERVER_AS_NOBODY:-} && $(id -u) == 0 ]]; then
         as+=(setpriv --reuid=65534 --regid=65534 --clear-groups)
     fi
+    if [[ -n ${MEMCHECK:-} ]]; then
+        # make memcheck: valgrind reports into a file of its own, which stop_servers reads.
+        command -v valgrind >/dev/null || { echo "MEMCHECK=1 needs valgrind (apt-get install valgrind)" >&2; return 1; }
+        local kinds=definite,indirect
+        as+=(valgrind -q --leak-check=full --show-leak-kinds="$kinds"
+            --errors-for-leak-kinds="$kinds" --log-file="$SERVER_LOG.valgrind")
+    fi
     (
         [[ -z ${SERVER_NOFILE:-} ]] || ulimit -n "$SERVER_NOFILE"
+        if [[ -n ${SHORTIO:-} ]]; then
+            # ASan wants to be the first library loaded; the shim in front of it is harmless.
+            export LD_PRELOAD=$SHORTIO SHORTIO_LOG=$BATS_TEST_TMPDIR/shortio.log
+            export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+        fi
         exec "${as[@]}" "$bin" -a "${ADDR:-127.0.0.1}" -p 0 "${args[@]}"
     ) 2>"$SERVER_LOG" 3>&- &
     SERVER_PID=$!
@@ -92,7 +106,7 @@ await_exit() {
     wait "$1" 2>/dev/null || true
 }
 
-# Stop every server this test started (by PID) and fail on a sanitizer report.
+# Stop every server this test started (by PID) and fail on a sanitizer or valgrind report.
 stop_servers() {
     local pid log status=0
     for pid in "${SERVER_PIDS[@]}"; do
@@ -105,6 +119,12 @@ stop_servers() {
         if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log"; then
             echo "sanitizer report in $log:" >&2
             cat "$log" >&2
+            status=1
+        fi
+        # valgrind -q writes nothing but what it found (its warnings aside).
+        if [[ -s $log.valgrind ]] && grep -qv '^==[0-9]*== Warning:' "$log.valgrind"; then
+            echo "valgrind report in $log.valgrind:" >&2
+            cat "$log.valgrind" >&2
             status=1
         fi
     done
@@ -167,11 +187,60 @@ stop_slowfs() {
     SLOWFS_MOUNTS=()
 }
 
-teardown() {
+# Process $1's number of threads ("threads") or of child processes ("children").
+tasks() {
+    if [[ $2 == threads ]]; then
+        awk '/^Threads:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
+    else
+        local kids=() t
+        for t in /proc/"$1"/task/*/children; do
+            { read -ra t <"$t"; } 2>/dev/null || continue # a thread that just ended
+            kids+=("${t[@]}")
+        done
+        echo "${#kids[@]}"
+    fi
+}
+
+# Run "${@:2}" while looking at process $1 every 10 ms; print the most threads and the
+# most child processes it had, "THREADS CHILDREN". Fails if the command fails.
+peak_tasks() {
+    local pid=$1 job t c most_t=0 most_c=0
+    shift
+    "$@" 3>&- &
+    job=$!
+    while kill -0 "$job" 2>/dev/null; do
+        t=$(tasks "$pid" threads) c=$(tasks "$pid" children)
+        ((t > most_t)) && most_t=$t
+        ((c > most_c)) && most_c=$c
+        sleep 0.01
+    done
+    wait "$job" || return
+    echo "$most_t $most_c"
+}
+
+# Under the short-I/O shim, a failed test says what the shim did (most failures there are
+# a short write or an EINTR taken for an error).
+explain_shortio() {
+    [[ -n ${SHORTIO:-} && -z ${BATS_TEST_COMPLETED:-} ]] || return 0
+    local most=${SHORTIO_MAX:-7} one_in=${SHORTIO_EINTR:-8}
+    echo "This test ran with the server under tests/tools/shortio.so: each read() and write() on a"
+    echo "socket moved 1 to $most bytes, and about 1 call in $one_in failed with EINTR, as the kernel may"
+    echo "do. Does it pass without the shim? Then the server takes a short write for a whole one"
+    echo "(bytes go missing: keep the count, send the rest), a short read for a whole request,"
+    echo "or EINTR for an error (retry the call)."
+}
+
+# Every test ends here (a file with a teardown of its own calls evlab_teardown from it).
+evlab_teardown() {
     local status=0
     stop_servers || status=1
     stop_slowfs
+    explain_shortio
     return "$status"
+}
+
+teardown() {
+    evlab_teardown
 }
 
 # Send the bytes "$1" (printf %b escapes) to the server and print all it sends back

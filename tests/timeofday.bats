@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # stages: 1 2
+# shortio: yes
 # Stages 1 and 2 answer every GET with the time of day.
 
 load test_helper

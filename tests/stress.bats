@@ -1,0 +1,147 @@
+#!/usr/bin/env bats
+# stages: 2 3 4 5 6:fork_server 6:thread_server
+# suite: stress
+# make stress: each server under loads that a grading test would be too slow for, a few
+# minutes in all (never part of make test). Every run checks each response (loadgen: status,
+# length, and the bytes themselves where the server serves files); a test fails on any lost
+# or wrong response, a crash, or a descriptor still open after its clients have gone.
+# The figures go to the TAP output as "# " lines.
+
+load test_helper
+
+setup() {
+    make_root
+    head -c 1000 /dev/urandom >"$ROOT/small.bin"
+    head -c $((100 * 1024)) /dev/urandom >"$ROOT/medium.bin"
+    LOADGEN=$EVLAB_TREE/stage6-bench/loadgen
+    [[ -x $LOADGEN ]] || skip "stage6-bench/loadgen is not built (make)"
+    # 1000 clients and the server's 1000 sockets: more than the usual 1024 descriptors.
+    ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+    (($(ulimit -n) >= 4096)) || skip "needs 4096 descriptors (ulimit -n), the limit here is $(ulimit -n)"
+    export SERVER_NOFILE=4096
+}
+
+# Report a figure: a "# " line in the TAP output, shown whether the test passes or not.
+figure() {
+    echo "# $STAGE${SERVER_BIN:+ $SERVER_BIN}: $*" >&3
+}
+
+# Run loadgen against the server with flags "$@" (stages 3 on check the bytes of the
+# files); set REQUESTS, RPS, P99 (ms), ERRORS and ROW (the whole CSV row).
+loadgen() {
+    local verify=() paths=(/small.bin /medium.bin)
+    ((STAGE < 3)) && paths=(/) || verify=(-V "$ROOT")
+    ROW=$("$LOADGEN" -p "$PORT" -o csv -H -T 10 "${verify[@]}" "$@" "${paths[@]}")
+    IFS=, read -r _ _ _ _ _ _ REQUESTS RPS _ _ _ _ P99 _ _ ERRORS _ <<<"$ROW"
+}
+
+# The number of descriptors the server (and, for the fork server, its children) holds.
+open_fds() {
+    local n=0 p
+    for p in "$SERVER_PID" $(pgrep -P "$SERVER_PID" || true); do
+        n=$((n + $(find "/proc/$p/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)))
+    done
+    echo "$n"
+}
+
+# After the clients have gone, the server is alive and back to $1 descriptors within 5 s.
+settles_to() {
+    local i n
+    for ((i = 0; i < 50; i++)); do
+        n=$(open_fds)
+        ((n == $1)) && break
+        sleep 0.1
+    done
+    kill -0 "$SERVER_PID" || { echo "the server died; its stderr:"; cat "$SERVER_LOG"; return 1; }
+    figure "descriptors before $1, after $n"
+    ((n == $1)) || { ls -l "/proc/$SERVER_PID/fd"; return 1; }
+}
+
+# Start the server and take a first request: its descriptors once it is warm.
+start_warm() {
+    start_server -q -t 30
+    http -o /dev/null "$(url /)" || true
+    BASE_FDS=$(open_fds)
+}
+
+@test "1000 concurrent clients, 20000 requests: every response right" {
+    start_warm
+    loadgen -c 1000 -n 20000
+    figure "1000 clients: $REQUESTS responses, $RPS requests/s, p99 $P99 ms, $ERRORS errors"
+    ((ERRORS == 0 && REQUESTS >= 20000)) || { echo "$ROW"; false; }
+    settles_to "$BASE_FDS"
+}
+
+@test "900 idle connections beside 10 active clients: the active ones are served" {
+    start_warm
+    loadgen -c 10 -i 900 -d 3
+    local held=${ROW##*,}
+    figure "10 active beside $held idle: $RPS requests/s, p99 $P99 ms, $ERRORS errors"
+    ((ERRORS == 0 && REQUESTS > 0 && held == 900)) || { echo "$ROW"; false; }
+    settles_to "$BASE_FDS"
+}
+
+@test "a slow reader of a 64 MiB file beside 50 fast clients: both served whole" {
+    ((STAGE >= 3)) || skip "stage $STAGE serves no files"
+    head -c $((64 * 1024 * 1024)) /dev/urandom >"$ROOT/large.bin"
+    start_warm
+    CURL_TIME=60 http --limit-rate 16M -o "$BATS_TEST_TMPDIR/large" "$(url /large.bin)" 3>&- &
+    local reader=$!
+    loadgen -c 50 -d 3
+    wait "$reader"
+    figure "50 fast clients beside a 16 MB/s reader: $RPS requests/s, p99 $P99 ms, $ERRORS errors"
+    ((ERRORS == 0 && REQUESTS > 0)) || { echo "$ROW"; false; }
+    cmp "$ROOT/large.bin" "$BATS_TEST_TMPDIR/large"
+    settles_to "$BASE_FDS"
+}
+
+@test "300 clients that reset their connection mid-response cost the server nothing" {
+    local path=/ i
+    if ((STAGE >= 3)); then
+        head -c $((8 * 1024 * 1024)) /dev/urandom >"$ROOT/large.bin"
+        path=/large.bin
+    fi
+    start_warm
+    # Each client asks for 50 responses and closes after 20 ms with most of them unread:
+    # the kernel answers the server's next bytes with a reset (RST).
+    local req="GET $path HTTP/1.1\r\nHost: x\r\n\r\n" many=""
+    for ((i = 0; i < 50; i++)); do many+=$req; done
+    # (wait names its jobs: a bare wait would also wait for bats's own timer.)
+    local clients=()
+    for ((i = 0; i < 300; i++)); do
+        timeout 5 bash -c 'exec 5<>"/dev/tcp/127.0.0.1/$0"; printf "%b" "$1" >&5
+            read -r -t 0.02 -N 100 <&5; exit 0' "$PORT" "$many" 3>&- &
+        clients+=($!)
+        if ((${#clients[@]} == 30)); then
+            wait "${clients[@]}"
+            clients=()
+        fi
+    done
+    loadgen -c 10 -n 1000
+    figure "after 300 resets: $REQUESTS responses, $ERRORS errors"
+    ((ERRORS == 0)) || { echo "$ROW"; false; }
+    settles_to "$BASE_FDS"
+}
+
+@test "1000 SIGHUPs during a load: no response lost or wrong" {
+    ((STAGE == 5)) || skip "only stage 5 has a cache for SIGHUP to empty"
+    start_warm
+    "$LOADGEN" -p "$PORT" -o csv -H -T 10 -V "$ROOT" -c 50 -d 6 /small.bin /medium.bin \
+        >"$BATS_TEST_TMPDIR/row" 3>&- &
+    local load=$! i tick
+    exec {tick}<> <(:)
+    for ((i = 0; i < 1000; i++)); do
+        kill -HUP "$SERVER_PID"
+        read -r -t 0.002 -u "$tick" || true
+    done
+    exec {tick}>&-
+    local running=no
+    kill -0 "$load" 2>/dev/null && running=yes
+    wait "$load"
+    ROW=$(cat "$BATS_TEST_TMPDIR/row")
+    IFS=, read -r _ _ _ _ _ _ REQUESTS RPS _ _ _ _ P99 _ _ ERRORS _ <<<"$ROW"
+    figure "1000 SIGHUPs (all sent while the load ran: $running): $REQUESTS responses, $RPS requests/s, p99 $P99 ms, $ERRORS errors"
+    [[ $running == yes ]] || false
+    ((ERRORS == 0 && REQUESTS > 0)) || { echo "$ROW"; false; }
+    settles_to "$BASE_FDS"
+}
