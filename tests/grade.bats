@@ -6,6 +6,9 @@
 load test_helper
 
 GRADE="$BATS_TEST_DIRNAME/grade"
+# The grader's own checks count exact scores of plain runs; the short-I/O runs it also
+# makes are checked by a test of their own, which turns them back on.
+export SHORTIO_TESTS=no
 
 # Copy the reference's common/ and stage $1 into a submission folder: $SUB.
 submission() {
@@ -28,17 +31,17 @@ print([t for t in d["tests"] if t["name"].split(": ", 1)[1] == sys.argv[3]][0][s
     submission 1
     run -0 env GRADE_FILES="stage1 timeofday" GRADE_OUT="$BATS_TEST_TMPDIR/out" "$GRADE" "$SUB" 1
     echo "$output"
-    [[ ${lines[-1]} == "total: 4 / 4 points"* ]] || false
+    [[ ${lines[-1]} == "total: 5 / 5 points"* ]] || false
     # Gradescope's fields: a score, and per test a name, score, max_score and output.
     run -0 python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["score"] == 4 and len(d["tests"]) == 4, d
+assert d["score"] == 5 and len(d["tests"]) == 5, d
 for t in d["tests"]:
     assert isinstance(t["name"], str) and isinstance(t["output"], str)
     assert t["score"] == t["max_score"] == 1 and t["status"] == "passed", t
 import xml.dom.minidom
 x = xml.dom.minidom.parse(sys.argv[2])
-assert len(x.getElementsByTagName("testcase")) == 4
+assert len(x.getElementsByTagName("testcase")) == 5
 assert not x.getElementsByTagName("failure")' "$BATS_TEST_TMPDIR/out/results.json" "$BATS_TEST_TMPDIR/out/junit.xml"
 }
 
@@ -58,12 +61,25 @@ assert not x.getElementsByTagName("failure")' "$BATS_TEST_TMPDIR/out/results.jso
     ((BASH_REMATCH[1] == BASH_REMATCH[2] - 3)) || false
 }
 
+@test "a server that ignores short writes keeps its plain points and loses the short-I/O ones, told why" {
+    command -v python3 >/dev/null || skip "python3 is needed to read the JSON"
+    submission 2
+    # conn_write takes every write() for a whole one.
+    sed -i 's/c->outpos += (size_t)n;/c->outpos = c->outlen;/' "$SUB"/stage2-*/server.c
+    run -1 cmp -s "$SUB"/stage2-*/server.c "$EVLAB_TREE"/stage2-*/server.c
+    run -0 env SHORTIO_TESTS=yes GRADE_FILES=timeofday GRADE_OUT="$BATS_TEST_TMPDIR/out" "$GRADE" "$SUB" 2
+    echo "$output"
+    [[ $output == *"| stage 2 | 1 | 0 | 0 | 1 / 1 |"* ]] || false
+    [[ $output == *"| stage 2 (short I/O) | 0 | 1 | 0 | 0 / 1 |"* ]] || false
+    grep -q 'takes a short write for a whole one' "$BATS_TEST_TMPDIR/out/results.json"
+}
+
 @test "a stage that does not build scores zero and says why" {
     submission 1
     echo 'this is not C' >>"$SUB"/stage1-*/server.c
     run -0 env GRADE_FILES="stage1" GRADE_OUT="$BATS_TEST_TMPDIR/out" "$GRADE" "$SUB" 1
     echo "$output"
-    [[ ${lines[-1]} == "total: 0 / 3 points"* ]] || false
+    [[ ${lines[-1]} == "total: 0 / 4 points"* ]] || false
     grep -q 'stage 1 did not build' "$BATS_TEST_TMPDIR/out/results.json"
     grep -q 'this is not C' "$BATS_TEST_TMPDIR/out/results.json"
 }
@@ -77,7 +93,7 @@ assert not x.getElementsByTagName("failure")' "$BATS_TEST_TMPDIR/out/results.jso
     run -0 env GRADE_FILES="stage1 timeofday" GRADE_TEST_TIMEOUT=5 GRADE_OUT="$BATS_TEST_TMPDIR/out" "$GRADE" "$SUB" 1
     echo "$output"
     echo "graded in $((SECONDS - start)) s"
-    [[ ${lines[-1]} == "total: 0 / 4 points"* ]] || false
+    [[ ${lines[-1]} == "total: 0 / 5 points"* ]] || false
     ((SECONDS - start < 90)) || false
 }
 

@@ -90,6 +90,9 @@ start_server() {
         kill -0 "$SERVER_PID" 2>/dev/null || break
         sleep 0.05
     done
+    if [[ -n ${MEMCHECK:-} ]] && grep -q 'unhandled .* syscall: 437$' "$SERVER_LOG.valgrind" 2>/dev/null; then
+        skip "$(valgrind --version) does not know openat2 (syscall 437), which keeps this server inside its root; it needs a newer valgrind"
+    fi
     echo "server did not start; its stderr:" >&2
     cat "$SERVER_LOG" >&2
     return 1
@@ -121,8 +124,8 @@ stop_servers() {
             cat "$log" >&2
             status=1
         fi
-        # valgrind -q writes nothing but what it found (its warnings aside).
-        if [[ -s $log.valgrind ]] && grep -qv '^==[0-9]*== Warning:' "$log.valgrind"; then
+        # valgrind -q writes "==PID== " lines only for what it found (and its warnings).
+        if grep -E '^==[0-9]+== ' "$log.valgrind" 2>/dev/null | grep -qv '^==[0-9]*== Warning:'; then
             echo "valgrind report in $log.valgrind:" >&2
             cat "$log.valgrind" >&2
             status=1
