@@ -62,7 +62,8 @@ env_long(const char *name, long fallback, long min)
     return errno != 0 || *end != '\0' || v < min ? fallback : v;
 }
 
-/* Runs when the library is loaded, before main(): find the real functions, read the settings. */
+/* Runs when the library is loaded, before main(): find the real functions, read the settings.
+ * Another library's constructor may call read() before this one has run: ready() covers it. */
 __attribute__((constructor)) static void
 shortio_init(void)
 {
@@ -76,6 +77,13 @@ shortio_init(void)
     max_count = env_long("SHORTIO_MAX", DEFAULT_MAX, 1);
     eintr_one_in = env_long("SHORTIO_EINTR", DEFAULT_EINTR, 0);
     seed = (unsigned long)env_long("SHORTIO_SEED", (long)getpid(), 0);
+}
+
+static void
+ready(void)
+{
+    if (real_sendfile == NULL)
+        shortio_init();
 }
 
 /* xorshift64: plenty random for picking counts, and the same run for the same seed. */
@@ -129,6 +137,7 @@ cut(int fd, size_t len)
 {
     size_t few;
 
+    ready();
     if (len == 0 || !is_socket(fd))
         return (ssize_t)len;
     note_process();
@@ -175,6 +184,7 @@ cut_vector(int fd, const struct iovec *iov, int cnt, struct iovec *first)
     size_t total = 0;
     int i;
 
+    ready();
     for (i = 0; i < cnt; i++)
         total += iov[i].iov_len;
     if (total == 0 || !is_socket(fd))
