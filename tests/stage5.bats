@@ -129,17 +129,10 @@ field() {
     # curl's globbing makes the 20000 URLs (the server ignores the query string).
     CURL_TIME=120 http --parallel --parallel-max 20 -f -o /dev/null -w '%{http_code} %{size_download}\n' \
         "$(url)f[0-9].bin?n=[1-2000]" >"$BATS_TEST_TMPDIR/results" 3>&- &
-    local load=$! sent=0 tick
+    local load=$! sent
     # A signal interrupts whatever the server is doing (pselect, or a read or write while
     # the signals are blocked waits for the next pselect): every request meets some.
-    # read -t on a pipe that nobody writes to sleeps without starting a process.
-    exec {tick}<> <(:)
-    while kill -0 "$load" 2>/dev/null; do
-        kill -HUP "$SERVER_PID"
-        sent=$((sent + 1))
-        read -r -t 0.002 -u "$tick" || true
-    done
-    exec {tick}>&-
+    sent=$(pelt HUP "$SERVER_PID" "$load")
     wait "$load"
     echo "SIGHUPs sent during the load: $sent"
     ((sent >= 200)) || false

@@ -32,6 +32,11 @@ loadgen() {
     local verify=() paths=(/small.bin /medium.bin)
     ((STAGE < 3)) && paths=(/) || verify=(-V "$ROOT")
     ROW=$("$LOADGEN" -p "$PORT" -o csv -H -T 10 "${verify[@]}" "$@" "${paths[@]}")
+    read_row
+}
+
+# Set REQUESTS, RPS, P99 and ERRORS from loadgen's CSV row $ROW.
+read_row() {
     IFS=, read -r _ _ _ _ _ _ REQUESTS RPS _ _ _ _ P99 _ _ ERRORS _ <<<"$ROW"
 }
 
@@ -128,20 +133,13 @@ start_warm() {
     start_warm
     "$LOADGEN" -p "$PORT" -o csv -H -T 10 -V "$ROOT" -c 50 -d 6 /small.bin /medium.bin \
         >"$BATS_TEST_TMPDIR/row" 3>&- &
-    local load=$! i tick
-    exec {tick}<> <(:)
-    for ((i = 0; i < 1000; i++)); do
-        kill -HUP "$SERVER_PID"
-        read -r -t 0.002 -u "$tick" || true
-    done
-    exec {tick}>&-
-    local running=no
-    kill -0 "$load" 2>/dev/null && running=yes
+    local load=$! sent
+    sent=$(pelt HUP "$SERVER_PID" "$load" 1000)
     wait "$load"
     ROW=$(cat "$BATS_TEST_TMPDIR/row")
-    IFS=, read -r _ _ _ _ _ _ REQUESTS RPS _ _ _ _ P99 _ _ ERRORS _ <<<"$ROW"
-    figure "1000 SIGHUPs (all sent while the load ran: $running): $REQUESTS responses, $RPS requests/s, p99 $P99 ms, $ERRORS errors"
-    [[ $running == yes ]] || false
+    read_row
+    figure "$sent SIGHUPs during the load: $REQUESTS responses, $RPS requests/s, p99 $P99 ms, $ERRORS errors"
+    ((sent == 1000)) || false
     ((ERRORS == 0 && REQUESTS > 0)) || { echo "$ROW"; false; }
     settles_to "$BASE_FDS"
 }

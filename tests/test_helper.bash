@@ -65,7 +65,6 @@ start_server() {
     fi
     if [[ -n ${MEMCHECK:-} ]]; then
         # make memcheck: valgrind reports into a file of its own, which stop_servers reads.
-        command -v valgrind >/dev/null || { echo "MEMCHECK=1 needs valgrind (apt-get install valgrind)" >&2; return 1; }
         local kinds=definite,indirect
         as+=(valgrind -q --leak-check=full --show-leak-kinds="$kinds"
             --errors-for-leak-kinds="$kinds" --log-file="$SERVER_LOG.valgrind")
@@ -202,6 +201,21 @@ tasks() {
         done
         echo "${#kids[@]}"
     fi
+}
+
+# Send signal $1 to process $2 every 2 ms while process $3 runs, at most ${4:-} times;
+# print how many were sent.
+pelt() {
+    local sent=0 tick
+    # read -t on a pipe that nobody writes to sleeps without starting a process.
+    exec {tick}<> <(:)
+    while kill -0 "$3" 2>/dev/null && [[ -z ${4:-} || $sent -lt $4 ]]; do
+        kill -"$1" "$2"
+        sent=$((sent + 1))
+        read -r -t 0.002 -u "$tick" || true
+    done
+    exec {tick}>&-
+    echo "$sent"
 }
 
 # Run "${@:2}" while looking at process $1 every 10 ms; print the most threads and the
