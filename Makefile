@@ -7,7 +7,7 @@
 #                            FULL=1 for the whole set, SMOKE=1 for a few seconds
 #   make test [STAGE=N]      run the bats tests (all stages, or one); installs bats if missing
 #   make stress [STAGE=N]    each server under heavy and hostile load, a few minutes; figures
-#   make memcheck [STAGE=N]  the tests with every server under valgrind: no leak, no error
+#   make memcheck [STAGE=N]  the tests with every server under valgrind (or $(VALGRIND)): no leak, no error
 #   make grade SUBMISSION=DIR [STAGE=N]    grade a student's tree: a score per stage,
 #                            grade-results/results.json (Gradescope) and junit.xml
 #   make handout [HANDOUT=DIR]   cut the students' starter tree (default: handout/)

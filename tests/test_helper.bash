@@ -46,7 +46,7 @@ make_root() {
 # SERVER_NOFILE=N raises its descriptor limit first; SERVER_AS_NOBODY=1 runs it as
 # user nobody when the tests run as root (for whom file permissions do not apply);
 # SERVER_PREFIX="strace -f ..." runs it under another command (SERVER_PID is that one's);
-# MEMCHECK=1 under valgrind (same PID).
+# MEMCHECK=1 under valgrind, or the command in $VALGRIND (same PID).
 # SHORTIO=path/shortio.so (tests/run's short-I/O run) preloads the shim into the server.
 start_server() {
     local bin args=("$@")
@@ -65,8 +65,9 @@ start_server() {
     fi
     if [[ -n ${MEMCHECK:-} ]]; then
         # make memcheck: valgrind reports into a file of its own, which stop_servers reads.
-        local kinds=definite,indirect
-        as+=(valgrind -q --leak-check=full --show-leak-kinds="$kinds"
+        local kinds=definite,indirect vg=()
+        read -ra vg <<<"${VALGRIND:-valgrind}"
+        as+=("${vg[@]}" -q --leak-check=full --show-leak-kinds="$kinds"
             --errors-for-leak-kinds="$kinds" --log-file="$SERVER_LOG.valgrind")
     fi
     (
@@ -90,7 +91,7 @@ start_server() {
         sleep 0.05
     done
     if [[ -n ${MEMCHECK:-} ]] && grep -q 'unhandled .* syscall: 437$' "$SERVER_LOG.valgrind" 2>/dev/null; then
-        skip "$(valgrind --version) does not know openat2 (syscall 437), which keeps this server inside its root; it needs a newer valgrind"
+        skip "$(${VALGRIND:-valgrind} --version) does not know openat2 (syscall 437), which keeps this server inside its root; give a newer one in VALGRIND (3.24 knows it)"
     fi
     echo "server did not start; its stderr:" >&2
     cat "$SERVER_LOG" >&2
