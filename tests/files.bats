@@ -115,6 +115,11 @@ TARGETS
     printf 'y\n' >"$PUBLIC_DIR/open.txt"
     chmod 000 "$PUBLIC_DIR/locked.txt"
     chmod 644 "$PUBLIC_DIR/open.txt"
+    if [[ -n ${SHORTIO:-} ]]; then
+        # nobody may not reach the shim inside this tree (a clone in a 0700 folder)
+        cp "$SHORTIO" "$PUBLIC_DIR/shortio.so"
+        SHORTIO=$PUBLIC_DIR/shortio.so
+    fi
     SERVER_AS_NOBODY=1 start_server -r "$PUBLIC_DIR" ||
         skip "cannot run the server as user nobody (setpriv, or a tree nobody can read)"
     run -0 http -i "$(url /locked.txt)"
