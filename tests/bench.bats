@@ -47,6 +47,8 @@ col() {
     [[ $(col secs) == 0.5* && $(col requests) -gt 0 ]] || false
 }
 
+# (Not under valgrind: a server under it takes more than the second to accept them all.)
+# bats test_tags=nomemcheck
 @test "loadgen holds 900 idle clients beside 100 busy ones in one process" {
     ulimit -n 4096 || skip "cannot raise the descriptor limit (ulimit -n 4096)"
     SERVER_NOFILE=4096 SERVER_BIN=thread_server start_server -q

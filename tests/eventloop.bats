@@ -151,8 +151,9 @@ connect() {
     exec 5>&- 6>&- 7>&-
 }
 
-# (Not under the short-I/O shim: it counts threads, which the shim neither starts nor stops.)
-# bats test_tags=noshim
+# (Not under the short-I/O shim: it counts threads, which the shim neither starts nor stops;
+# nor under valgrind, whose threads are its own.)
+# bats test_tags=noshim,nomemcheck
 @test "one thread runs the loop: no child process, and other threads only glibc's aio helpers, gone when idle" {
     local path=/
     if ((STAGE >= 3)); then

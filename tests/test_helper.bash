@@ -11,7 +11,7 @@
 # or bats would wait for them before reporting.
 
 bats_require_minimum_version 1.5.0
-: "${BATS_TEST_TIMEOUT:=30}"
+: "${BATS_TEST_TIMEOUT:=${MEMCHECK:+120}}" "${BATS_TEST_TIMEOUT:=30}" # valgrind: ~10 times slower
 : "${STAGE:?tests/run sets STAGE, the stage under test}"
 : "${EVLAB_TREE:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
 
@@ -65,13 +65,16 @@ start_server() {
     fi
     if [[ -n ${MEMCHECK:-} ]]; then
         # make memcheck: valgrind reports into a file of its own, which stop_servers reads.
-        local kinds=definite,indirect vg=()
+        # User nobody cannot create it in the test's folder: it gets one opened for it.
+        local kinds=definite,indirect vg=() log=(--log-file="$SERVER_LOG.valgrind")
         read -ra vg <<<"${VALGRIND:-valgrind}"
+        [[ ${as[*]} != *setpriv* ]] || log=(--log-fd=9)
         as+=("${vg[@]}" -q --leak-check=full --show-leak-kinds="$kinds"
-            --errors-for-leak-kinds="$kinds" --log-file="$SERVER_LOG.valgrind")
+            --errors-for-leak-kinds="$kinds" "${log[@]}")
     fi
     (
         [[ -z ${SERVER_NOFILE:-} ]] || ulimit -n "$SERVER_NOFILE"
+        [[ ${as[*]} != *--log-fd=9* ]] || exec 9>"$SERVER_LOG.valgrind"
         if [[ -n ${SHORTIO:-} ]]; then
             # ASan wants to be the first library loaded; the shim in front of it is harmless.
             export LD_PRELOAD=$SHORTIO SHORTIO_LOG=$BATS_TEST_TMPDIR/shortio.log
