@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # stages: 6
 # The whole benchmark, in its smoke mode (seconds): every experiment runs once, so
-# the harness cannot rot unnoticed.
+# the harness cannot rot unnoticed. Tagged "tooling": it tests the lab's own scripts, so
+# TOOLS_TESTS=no leaves it out (bench.bats tests loadgen and the servers in every build).
+# bats file_tags=tooling
 
 BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300} # a minute or so; more under the sanitizers
 load test_helper
