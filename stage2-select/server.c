@@ -54,6 +54,22 @@ static long long timeout_ms = 10000;
 static bool quiet;
 static int spare_fd = -1; /* kept open to be freed when accept() runs out of descriptors */
 
+/* Write all len bytes, resuming after short writes and EINTR; 0, or -1 and errno. */
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
 /* Set by the signal handler, read by the loop. */
 static volatile sig_atomic_t stop_requested;
 
@@ -235,14 +251,11 @@ static void
 refuse(int fd)
 {
     char out[HTTP_MAX_RESPONSE_HEAD + 64];
-    size_t len = http_error(out, sizeof out, NULL, 503), done = 0;
-    ssize_t n;
+    size_t len = http_error(out, sizeof out, NULL, 503);
 
-    /* An empty socket buffer takes these few bytes, though not always in one write().
-     * On any error the client is dropped all the same. */
-    while (done < len && ((n = write(fd, out + done, len - done)) > 0 || (n < 0 && errno == EINTR)))
-        if (n > 0)
-            done += (size_t)n;
+    /* These few bytes fit an empty socket buffer, though maybe not in one write().
+     * If a write fails, the client is dropped all the same. */
+    (void)write_all(fd, out, len);
     close(fd);
 }
 

@@ -390,14 +390,11 @@ void
 refuse(int fd)
 {
     char out[HTTP_MAX_RESPONSE_HEAD + 64];
-    size_t len = http_error(out, sizeof out, NULL, 503), done = 0;
-    ssize_t n;
+    size_t len = http_error(out, sizeof out, NULL, 503);
 
-    /* An empty socket buffer takes these few bytes, though not always in one write().
-     * On any error the client is dropped all the same. */
-    while (done < len && ((n = write(fd, out + done, len - done)) > 0 || (n < 0 && errno == EINTR)))
-        if (n > 0)
-            done += (size_t)n;
+    /* These few bytes fit an empty socket buffer, though maybe not in one write().
+     * If a write fails, the client is dropped all the same. */
+    (void)write_all(fd, out, len);
     close(fd);
 }
 

@@ -11,7 +11,8 @@
 # or bats would wait for them before reporting.
 
 bats_require_minimum_version 1.5.0
-: "${BATS_TEST_TIMEOUT:=${MEMCHECK:+120}}" "${BATS_TEST_TIMEOUT:=30}" # valgrind: ~10 times slower
+[[ -z ${MEMCHECK:-} ]] || : "${BATS_TEST_TIMEOUT:=120}" # valgrind: ~10 times slower
+: "${BATS_TEST_TIMEOUT:=30}"
 : "${STAGE:?tests/run sets STAGE, the stage under test}"
 : "${EVLAB_TREE:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
 
@@ -58,7 +59,7 @@ start_server() {
     fi
     SERVER_LOG="$BATS_TEST_TMPDIR/server${#SERVER_PIDS[@]}.log"
     : >"$SERVER_LOG" # before the server's shell opens it: the loop below may read it first
-    local as=()
+    local as=() vglog=
     read -ra as <<<"${SERVER_PREFIX:-}"
     if [[ -n ${SERVER_AS_NOBODY:-} && $(id -u) == 0 ]]; then
         as+=(setpriv --reuid=65534 --regid=65534 --clear-groups)
@@ -66,15 +67,17 @@ start_server() {
     if [[ -n ${MEMCHECK:-} ]]; then
         # make memcheck: valgrind reports into a file of its own, which stop_servers reads.
         # User nobody cannot create it in the test's folder: it gets one opened for it.
-        local kinds=definite,indirect vg=() log=(--log-file="$SERVER_LOG.valgrind")
+        local kinds=definite,indirect vg=() log=--log-file="$SERVER_LOG.valgrind"
         read -ra vg <<<"${VALGRIND:-valgrind}"
-        [[ ${as[*]} != *setpriv* ]] || log=(--log-fd=9)
+        if [[ ${as[*]} == *setpriv* ]]; then
+            vglog=$SERVER_LOG.valgrind log=--log-fd=9
+        fi
         as+=("${vg[@]}" -q --leak-check=full --show-leak-kinds="$kinds"
-            --errors-for-leak-kinds="$kinds" "${log[@]}")
+            --errors-for-leak-kinds="$kinds" "$log")
     fi
     (
         [[ -z ${SERVER_NOFILE:-} ]] || ulimit -n "$SERVER_NOFILE"
-        [[ ${as[*]} != *--log-fd=9* ]] || exec 9>"$SERVER_LOG.valgrind"
+        [[ -z $vglog ]] || exec 9>"$vglog"
         if [[ -n ${SHORTIO:-} ]]; then
             # ASan wants to be the first library loaded; the shim in front of it is harmless.
             export LD_PRELOAD=$SHORTIO SHORTIO_LOG=$BATS_TEST_TMPDIR/shortio.log
