@@ -68,6 +68,7 @@ static struct conn *conns[FD_SETSIZE];
 static long long timeout_ms = 10000;
 static bool quiet;
 static int spare_fd = -1; /* kept open to be freed when accept() runs out of descriptors */
+static int root_fd = -1;  /* the document root: every file is opened beneath it */
 
 /* Write all len bytes, resuming after short writes and EINTR; 0, or -1 and errno. */
 static int
@@ -84,7 +85,6 @@ write_all(int fd, const char *buf, size_t len)
     }
     return 0;
 }
-static int root_fd = -1;  /* the document root: every file is opened beneath it */
 
 /* Set by the signal handler, read by the loop. */
 static volatile sig_atomic_t stop_requested;

@@ -75,6 +75,9 @@ static struct conn *conns[FD_SETSIZE];
 static long long timeout_ms = 10000;
 static bool quiet;
 static int spare_fd = -1; /* kept open to be freed when accept() runs out of descriptors */
+static int root_fd = -1;  /* the document root: every file is opened beneath it */
+static struct cache *cache;
+static unsigned long long served; /* responses sent, for SIGUSR1 */
 
 /* Write all len bytes, resuming after short writes and EINTR; 0, or -1 and errno. */
 static int
@@ -91,9 +94,6 @@ write_all(int fd, const char *buf, size_t len)
     }
     return 0;
 }
-static int root_fd = -1;  /* the document root: every file is opened beneath it */
-static struct cache *cache;
-static unsigned long long served; /* responses sent, for SIGUSR1 */
 
 /* Set by the signal handler, read by the loop. */
 static volatile sig_atomic_t stop_requested;
