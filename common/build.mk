@@ -17,7 +17,7 @@ CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover
 LDFLAGS  += -fsanitize=$(SANITIZE)
 endif
 
-COMMON_SRCS := $(COMMON)/err.c $(COMMON)/net.c $(COMMON)/http.c
+COMMON_SRCS := $(COMMON)/err.c $(COMMON)/net.c $(COMMON)/http.c $(COMMON)/http_reply.c
 COMMON_HDRS := $(COMMON)/err.h $(COMMON)/net.h $(COMMON)/http.h
 
 all: $(PROGS)

@@ -2,14 +2,18 @@
  * http.h - framing for the small subset of HTTP/1.1 the lab speaks.
  *
  *   n = http_head_len(buf, len)        0 until a whole request head is in buf
- *   status = http_parse(buf, n, &req)  0, or the error to answer (400, 501)
+ *   status = http_parse(buf, n, &req)  0, or the error to answer (400, 501, 505)
  *   len = http_head(out, size, &req, 200, "text/plain", body_len)
  *   len = http_error(out, size, &req, 404)    head and a short text body
  *   http_log(peer, req.line, status, bytes_sent)  the per-request log line
  *
- * Where no request could be parsed (431, 503), pass NULL for req: the answer
- * is then HTTP/1.1 with "Connection: close".  Reading and writing the bytes
- * is each stage's own lesson, so nothing here does I/O on a socket.
+ * http_parse is strict (RFC 9112): one valid Host, one plain Content-Length, no
+ * Transfer-Encoding, clean header lines.  req.keep_alive is false after any error
+ * and after a request with a body, which is never read: the next request could
+ * not be found, so the connection must close.  Where no request could be parsed
+ * (431, 503), pass NULL for req: the answer is then HTTP/1.1 with "Connection:
+ * close".  Every head carries Date.  Reading and writing the bytes is each
+ * stage's own lesson, so nothing here does I/O on a socket.
  */
 #ifndef EVLAB_HTTP_H
 #define EVLAB_HTTP_H
@@ -18,22 +22,23 @@
 #include <stddef.h>
 
 #define HTTP_MAX_HEAD 8192         /* spec: a longer request head gets 431 */
-#define HTTP_MAX_RESPONSE_HEAD 256 /* room for any head http_head writes */
+#define HTTP_MAX_RESPONSE_HEAD 256 /* room for any head http_head writes (~190 at most) */
 #define HTTP_LOG_LINE 128          /* room for a request line as it is logged */
 
 struct http_request {
-    char method[16];            /* "GET", "HEAD", or whatever else was sent */
-    char target[HTTP_MAX_HEAD]; /* as sent: not yet percent-decoded */
-    int minor;                  /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
+    char method[16];            /* "GET", "HEAD", or whatever else was sent (cut to fit) */
+    char target[HTTP_MAX_HEAD]; /* "/path?query" (absolute-form made so), not yet decoded */
+    int minor;                  /* 0 for HTTP/1.0, 1 for HTTP/1.1 (and a later 1.x) */
     bool head;                  /* HEAD: answer with the head only */
     bool keep_alive;            /* version and Connection header allow another request */
     char line[HTTP_LOG_LINE];   /* the request line, printable, for the log */
 };
 
-/* Length of the request head at the start of buf, through its empty line; 0 if not all here. */
+/* Length of the request head at the start of buf (empty lines before it included), through
+ * the empty line that ends it; 0 if not all here. */
 size_t http_head_len(const char *buf, size_t len);
 
-/* Parse the head of length len into *req; 0 for a GET or HEAD we answer, else 400 or 501. */
+/* Parse the head of length len into *req; 0 for a GET or HEAD we answer, else 400, 501 or 505. */
 int http_parse(const char *head, size_t len, struct http_request *req);
 
 /* The reason phrase of a status code ("Not Found"). */

@@ -64,17 +64,267 @@ load test_helper
     [[ $output == "HTTP/1.1 200 OK"* ]] || false
 }
 
+# Send the request "$2" (printf %b escapes) and after it, on the same connection, a
+# well-formed request for /next; check that the first answer has status $1. A 400, 501 or
+# 505, or "$3" = close (a request that declared a body), must end the connection: it
+# says "Connection: close" and nothing after it is answered, so no byte the server did not
+# parse as a request head is ever read as one. After any other answer, a server that keeps
+# connections alive (stage 2 on) answers /next too.
+answers() {
+    local want=$1 sent=$2 out status n
+    out=$(raw "$sent"'GET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n') || true
+    status=$(head -n 1 <<<"$out" | tr -d '\r')
+    n=$(grep -c '^HTTP/1\.[01] [0-9][0-9][0-9] ' <<<"$out" || true)
+    if [[ $status != "HTTP/1."[01]" $want "* ]]; then
+        printf 'sent: %s\nexpected %s, got: %s\n' "$sent" "$want" "${status:-nothing}"
+        return 1
+    fi
+    if [[ $want == @(400|501|505) || ${3:-} == close ]]; then
+        if [[ $(header Connection <<<"$out") != close || $n != 1 ]]; then
+            printf 'sent: %s\nthe %s should close the connection, but it said "Connection: %s" and %s answers came:\n%s\n' \
+                "$sent" "$want" "$(header Connection <<<"$out")" "$n" "$(grep '^HTTP/1' <<<"$out")"
+            return 1
+        fi
+    elif ((STAGE != 1)) && ((n != 2)); then
+        printf 'sent: %s\nthe connection should stay open for the next request, but %s answers came:\n%s\n' \
+            "$sent" "$n" "$(grep '^HTTP/1' <<<"$out")"
+        return 1
+    fi
+}
+
+# Every case on stdin, a line "STATUS REQUEST", through answers().
+answers_all() {
+    local want sent
+    while read -r want sent; do
+        answers "$want" "$sent" "$@"
+    done
+}
+
 @test "garbage and malformed request lines get 400 Bad Request and a close" {
     start_server
-    local bad
-    for bad in 'hello\r\n\r\n' 'GET /\r\n\r\n' 'GET / HTTP/2.0\r\n\r\n' 'GET  / HTTP/1.1\r\n\r\n' \
-        'GET / HTTP/1.1 x\r\n\r\n' 'GET / HTTP/1.1\r\nno colon here\r\n\r\n' \
-        'GET / HTTP/1.1\r\n folded: header\r\n\r\n' '\r\n\r\n' 'G\001T / HTTP/1.1\r\n\r\n'; do
-        run -0 raw "$bad"
-        [[ $output == "HTTP/1.1 400 Bad Request"* ]] || { echo "request: $bad"; false; }
-        [[ $(header Connection <<<"$output") == close ]] || false
-        [[ $(body <<<"$output") == "400 Bad Request" ]] || false
-    done
+    answers_all <<'CASES'
+400 hello\r\n\r\n
+400 GET /\r\n\r\n
+400 GET  / HTTP/1.1\r\nHost: x\r\n\r\n
+400 GET / HTTP/1.1 x\r\nHost: x\r\n\r\n
+400 GET / HTTP/1.1\r\nno colon here\r\n\r\n
+400 G\001T / HTTP/1.1\r\nHost: x\r\n\r\n
+400 GET / HTTP/1.1\r \r\nHost: x\r\n\r\n
+CASES
+    run -0 raw 'hello\r\n\r\n'
+    [[ $(body <<<"$output") == "400 Bad Request" ]] || false
+}
+
+@test "empty lines before the request line are skipped" {
+    start_server
+    answers_all <<'CASES'
+200 \r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n
+200 \r\n\r\n\nGET / HTTP/1.1\r\nHost: x\r\n\r\n
+200 \nGET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n
+CASES
+}
+
+@test "the version: 1.0 and 1.1 as sent, another 1.x as 1.1, another major 505, anything else 400" {
+    start_server
+    answers_all <<'CASES'
+200 GET / HTTP/1.1\r\nHost: x\r\n\r\n
+200 GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n
+200 GET / HTTP/1.2\r\nHost: x\r\n\r\n
+200 GET / HTTP/1.9\r\nHost: x\r\n\r\n
+505 GET / HTTP/2.0\r\nHost: x\r\n\r\n
+505 GET / HTTP/0.9\r\nHost: x\r\n\r\n
+505 GET / HTTP/3.1\r\nHost: x\r\n\r\n
+400 GET / HTTP/1.10\r\nHost: x\r\n\r\n
+400 GET / HTTP/11.1\r\nHost: x\r\n\r\n
+400 GET / HTTP/1\r\nHost: x\r\n\r\n
+400 GET / HTTP/1.\r\nHost: x\r\n\r\n
+400 GET / http/1.1\r\nHost: x\r\n\r\n
+400 GET / HTTP/1.x\r\nHost: x\r\n\r\n
+400 GET / HTTP/a.1\r\nHost: x\r\n\r\n
+400 GET / XTTP/1.1\r\nHost: x\r\n\r\n
+CASES
+    run -0 raw 'GET / HTTP/1.2\r\nHost: x\r\nConnection: close\r\n\r\n'
+    [[ $output == "HTTP/1.1 200 OK"* ]] || false
+    run -0 raw 'GET / HTTP/2.0\r\nHost: x\r\n\r\n'
+    [[ $output == "HTTP/1.1 505 HTTP Version Not Supported"* ]] || false
+}
+
+@test "targets: origin-form and absolute-form (its path used) are answered; others, or bytes outside printable ASCII, 400" {
+    start_server
+    answers_all <<'CASES'
+200 GET /?c=d&e=%20f HTTP/1.1\r\nHost: x\r\n\r\n
+200 GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n
+200 GET http://127.0.0.1:8080/?q HTTP/1.1\r\nHost: x\r\n\r\n
+200 GET HTTP://[::1]:80 HTTP/1.1\r\nHost: x\r\n\r\n
+200 HEAD https://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n
+400 GET * HTTP/1.1\r\nHost: x\r\n\r\n
+400 GET x/y HTTP/1.1\r\nHost: x\r\n\r\n
+400 GET example.com:80 HTTP/1.1\r\nHost: x\r\n\r\n
+400 GET ftp://x/ HTTP/1.1\r\nHost: x\r\n\r\n
+400 GET http:/x HTTP/1.1\r\nHost: x\r\n\r\n
+400 GET http:// HTTP/1.1\r\nHost: x\r\n\r\n
+400 GET http:///x HTTP/1.1\r\nHost: x\r\n\r\n
+400 GET http://user@x/ HTTP/1.1\r\nHost: x\r\n\r\n
+400 GET http://x:8o/ HTTP/1.1\r\nHost: x\r\n\r\n
+400 GET /caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n
+400 GET /\x80 HTTP/1.1\r\nHost: x\r\n\r\n
+400 GET /\x7f HTTP/1.1\r\nHost: x\r\n\r\n
+400 GET /a\tb HTTP/1.1\r\nHost: x\r\n\r\n
+CASES
+    if ((STAGE >= 3)); then
+        # The path of an absolute-form target names the file.
+        answers 404 'GET http://x/no-such-file HTTP/1.1\r\nHost: x\r\n\r\n'
+        run -0 raw 'GET http://x/index.html?q HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+        [[ $output == "HTTP/1.1 200 OK"* && $(body <<<"$output") == "$(cat "$ROOT/index.html")" ]] || false
+    fi
+}
+
+@test "an HTTP/1.1 request carries exactly one Host with a valid host[:port], else 400" {
+    start_server
+    answers_all <<'CASES'
+200 GET / HTTP/1.1\r\nHost: example.com\r\n\r\n
+200 GET / HTTP/1.1\r\nhost:example.com:8080 \r\n\r\n
+200 GET / HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n
+200 GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n
+200 GET / HTTP/1.1\r\nHost: [2001:db8::7]\r\n\r\n
+200 GET / HTTP/1.1\r\nHost: xn--caf-dma.example\r\n\r\n
+200 GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n
+400 GET / HTTP/1.1\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n
+400 GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n
+400 GET / HTTP/1.1\r\nHost:\r\n\r\n
+400 GET / HTTP/1.1\r\nHost:  \r\n\r\n
+400 GET / HTTP/1.1\r\nHost: user@example.com\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: example.com/path\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: example.com:80x\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: example.com:123456\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: exa mple.com\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: a,b\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: :80\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: [::1\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: [nonsense]\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: ::1\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: caf\xc3\xa9.example\r\n\r\n
+CASES
+}
+
+@test "header names are tokens, values hold no control byte but tab; else 400 (folded lines too)" {
+    start_server
+    answers_all <<'CASES'
+200 GET / HTTP/1.1\r\nHost: x\r\nX-Tab: a\tb\r\n\r\n
+200 GET / HTTP/1.1\r\nHost: x\r\nX-Obs-Text: caf\xc3\xa9 \xff\r\n\r\n
+200 GET / HTTP/1.1\r\nHost: x\r\nX-Empty:\r\n\r\n
+200 GET / HTTP/1.1\r\nHost: x\r\nX-Odd!#$%&'*+.^_`|~: v\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nX-A : b\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nX-A\t: b\r\n\r\n
+400 GET / HTTP/1.1\r\nHost : x\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\n: empty name\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nX(A): b\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nX-\xc3\xa9: b\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nX-A: b\r\n  folded\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nX-A: b\r\n\tfolded\r\n\r\n
+400 GET / HTTP/1.1\r\n Host: x\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nX-A: a\000b\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nX-A: ab\r\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nX-A: a\001b\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nX-A: a\033b\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nX-A: a\177b\r\n\r\n
+CASES
+}
+
+@test "Content-Length is one decimal number in one line: a list, repeat, sign, space, empty value or overflow gets 400" {
+    start_server
+    answers_all <<'CASES'
+200 GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n
+200 GET / HTTP/1.1\r\nHost: x\r\ncontent-length:  000 \r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0, 0\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0,0\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nContent-Length: +0\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1 0\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nContent-Length:  \r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0x10\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1e3\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 9223372036854775808\r\n\r\n
+400 POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 3\r\n\r\nabc
+CASES
+}
+
+@test "Transfer-Encoding gets 501 and a close, or 400 beside a Content-Length" {
+    start_server
+    answers_all <<'CASES'
+501 GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n
+501 POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n
+501 GET / HTTP/1.0\r\nTransfer-Encoding: identity\r\n\r\n
+400 GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n
+400 POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n
+CASES
+}
+
+# A second request hidden in the body: the server must never answer it.
+hidden='GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'
+hidden_len=$(printf '%b' "$hidden" | wc -c)
+
+# Fail if the server's log shows that it answered the hidden request.
+not_smuggled() {
+    if grep -q smuggled "$SERVER_LOG"; then
+        echo "the request hidden in the body was answered; the server's log:"
+        cat "$SERVER_LOG"
+        return 1
+    fi
+}
+
+@test "a request with a body is answered, then the connection closed: no body byte is read as a request" {
+    start_server
+    answers 200 "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: $hidden_len\r\n\r\n$hidden" close
+    answers 200 "HEAD / HTTP/1.1\r\nHost: x\r\nContent-Length: $hidden_len\r\n\r\n$hidden" close
+    answers 501 "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: $hidden_len\r\n\r\n$hidden"
+    answers 501 "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n$(printf %x "$hidden_len")\r\n$hidden\r\n0\r\n\r\n"
+    not_smuggled
+}
+
+# bats test_tags=points:2
+@test "request smuggling: Content-Length lists (41, 0 and 0, 41) get 400 and the hidden request is never answered" {
+    start_server
+    answers 400 "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: $hidden_len, 0\r\n\r\n$hidden"
+    answers 400 "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0, $hidden_len\r\n\r\n$hidden"
+    answers 400 "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: $hidden_len\r\n\r\n$hidden"
+    answers 400 "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: $hidden_len\r\nContent-Length: 0\r\n\r\n$hidden"
+    answers 400 "GET / HTTP/1.1\r\nHost: x\r\nContent-Length : $hidden_len\r\n\r\n$hidden"
+    answers 400 "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: +$hidden_len\r\n\r\n$hidden"
+    not_smuggled
+}
+
+# The IMF-fixdate of RFC 9110: "Sun, 06 Nov 1994 08:49:37 GMT".
+IMF_FIXDATE='^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-3][0-9] (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-2][0-9]:[0-5][0-9]:[0-6][0-9] GMT$'
+
+# Check that the response on stdin has a Date in IMF-fixdate within 2 s of the clock.
+dated_now() {
+    local date now
+    date=$(header Date)
+    now=$(date +%s)
+    [[ $date =~ $IMF_FIXDATE ]] || { echo "Date: '$date' is not an IMF-fixdate"; return 1; }
+    date=$(date -d "$date" +%s)
+    ((date - now <= 2 && now - date <= 2)) || { echo "Date is $((date - now)) s away from the clock"; return 1; }
+}
+
+@test "every response carries a Date in IMF-fixdate, and it is the time now" {
+    start_server
+    run -0 http -i "$(url /)"
+    dated_now <<<"$output"
+    run -0 raw 'GET / HTTP/1.1\r\n\r\n'
+    [[ $output == "HTTP/1.1 400 "* ]] || false
+    dated_now <<<"$output"
+    # A server that formats the date once a second must still move on with the clock.
+    sleep 1.5
+    run -0 http -i "$(url /)"
+    dated_now <<<"$output"
 }
 
 @test "a request head over 8 KiB gets 431 and the server lives on" {

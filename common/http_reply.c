@@ -1,0 +1,90 @@
+/* http_reply.c - response heads, error answers and the log line (see http.h). */
+#include "http.h"
+
+#include <stdio.h>
+#include <time.h>
+
+const char *
+http_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+    }
+}
+
+/*
+ * The time now as RFC 9110's IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT", for the
+ * Date header.  Every response needs it and the second rarely changes between two, so
+ * it is formatted at most once a second; per thread (_Thread_local), because the
+ * thread server answers from many threads at once.  Names written out, not strftime's
+ * %a and %b, which follow the locale.
+ */
+static const char *
+http_date(void)
+{
+    static const char days[][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char months[][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    static _Thread_local char date[40];
+    static _Thread_local time_t formatted = -1;
+    time_t now = time(NULL);
+    struct tm tm;
+
+    if (now != formatted && gmtime_r(&now, &tm) != NULL) {
+        snprintf(date, sizeof date, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
+                 tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                 tm.tm_sec);
+        formatted = now;
+    }
+    return date;
+}
+
+size_t
+http_head(char *buf, size_t size, const struct http_request *req, int status, const char *type,
+          long long length)
+{
+    int minor = req ? req->minor : 1;
+    bool keep = req ? req->keep_alive : false;
+    int n;
+
+    n = snprintf(buf, size,
+                 "HTTP/1.%d %d %s\r\n"
+                 "Date: %s\r\n"
+                 "Content-Type: %s\r\n"
+                 "Content-Length: %lld\r\n"
+                 "Connection: %s\r\n"
+                 "\r\n",
+                 minor, status, http_reason(status), http_date(), type, length,
+                 keep ? "keep-alive" : "close");
+    if (n < 0)
+        return 0;
+    return (size_t)n < size ? (size_t)n : size - 1;
+}
+
+size_t
+http_error(char *buf, size_t size, const struct http_request *req, int status)
+{
+    char body[64];
+    int blen = snprintf(body, sizeof body, "%d %s\n", status, http_reason(status));
+    size_t n = http_head(buf, size, req, status, "text/plain", blen);
+
+    if (req && req->head)
+        return n;
+    n += (size_t)snprintf(buf + n, size - n, "%s", body);
+    return n < size ? n : size - 1;
+}
+
+void
+http_log(const char *peer, const char *line, int status, long long bytes)
+{
+    fprintf(stderr, "%s \"%s\" %d %lld\n", peer, line ? line : "-", status, bytes);
+}
