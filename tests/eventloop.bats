@@ -124,7 +124,7 @@ connect() {
     echo "connections the server closed: $refused"
     ((refused >= 1 && refused <= 200)) || false
     # A connection it holds is served normally...
-    printf 'GET / HTTP/1.1\r\nConnection: close\r\n\r\n' >&"${fds[0]}"
+    printf 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&"${fds[0]}"
     run -0 timeout 5 head -n 1 <&"${fds[0]}"
     [[ $output == "HTTP/1.1 200 OK"* ]] || false
     # ...and once they all go, new clients are served.

@@ -64,7 +64,9 @@ teardown() {
 400 /%zz
 400 /%2
 400 http://127.0.0.1/../secret.txt
-400 http://127.0.0.1/hello.txt
+200 http://127.0.0.1/hello.txt
+400 http://127.0.0.1/%2e%2e/secret.txt
+400 http://user@127.0.0.1/../secret.txt
 400 *
 404 //etc/passwd
 404 /etc/passwd
