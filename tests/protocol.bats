@@ -289,7 +289,6 @@ not_smuggled() {
     not_smuggled
 }
 
-# bats test_tags=points:2
 @test "request smuggling: Content-Length lists (41, 0 and 0, 41) get 400 and the hidden request is never answered" {
     start_server
     answers 400 "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: $hidden_len, 0\r\n\r\n$hidden"
