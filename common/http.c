@@ -56,12 +56,18 @@ http_head_len(const char *buf, size_t len)
     return 0;
 }
 
+/* A letter or a digit of ASCII (isalnum() would follow the locale). */
+static bool
+is_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 /* RFC 9110 token characters, as allowed in a method or a header name. */
 static bool
 is_tchar(unsigned char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+    return is_alnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 /* Length of the line at p (without its "\n" or "\r\n"); *next is where the next line starts. */
@@ -132,7 +138,7 @@ valid_authority(const char *v, size_t n)
             if (c == '%' && i + 2 < n && isxdigit((unsigned char)v[i + 1]) &&
                 isxdigit((unsigned char)v[i + 2]))
                 i += 3;
-            else if (c != '\0' && c < 0x80 && (isalnum(c) || strchr("-._~!$&'()*+;=", c)))
+            else if (is_alnum(c) || (c != '\0' && strchr("-._~!$&'()*+;=", c) != NULL))
                 i++;
             else
                 return false;
@@ -287,8 +293,11 @@ http_parse(const char *head, size_t len, struct http_request *req)
     size_t n;
     int status;
 
-    memset(req, 0, sizeof *req);
+    /* Not memset: target alone is 8 KiB, and every request passes here. */
+    memset(req->method, 0, sizeof req->method);
+    req->target[0] = '\0';
     req->minor = 1;
+    req->head = req->keep_alive = false;
     n = line_len(p, end, &next);
     copy_line(req, p, n);
     status = parse_request_line(p, n, req);
