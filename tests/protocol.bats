@@ -96,7 +96,7 @@ answers() {
 answers_all() {
     local want sent
     while read -r want sent; do
-        answers "$want" "$sent" "$@"
+        answers "$want" "$sent"
     done
 }
 
