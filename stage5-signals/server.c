@@ -281,6 +281,24 @@ conn_fill(struct conn *c)
     return 0;
 }
 
+/* Let go of what the body came from (file, cache entry, load).  Every error path
+ * calls this: a connection that goes on must be exactly as a fresh one, or the next
+ * response inherits, say, a load buffer sized for another file. */
+static void
+conn_drop_body(struct conn *c)
+{
+    if (c->file >= 0)
+        close(c->file);
+    c->file = -1;
+    if (c->entry != NULL)
+        cache_release(c->entry);
+    c->entry = NULL;
+    free(c->load);
+    free(c->key);
+    c->load = NULL;
+    c->key = NULL;
+}
+
 /* Open the file req names, put its head into c->out and ask for the first chunk. */
 static void
 serve(struct conn *c, const struct http_request *req)
@@ -350,8 +368,7 @@ serve(struct conn *c, const struct http_request *req)
     /* The first chunk goes right after the head, so that both leave in one write, and a
      * small file in one packet. */
     if (conn_fill(c) < 0) {
-        close(c->file);
-        c->file = -1;
+        conn_drop_body(c);
         serve_error(c, req, 500);
     }
 }
@@ -402,12 +419,7 @@ conn_close(struct conn *c)
     }
     if ((c->state == CONN_WRITING || c->state == CONN_DISK) && !quiet)
         http_log(c->peer, c->line, c->status, c->sent);
-    if (c->file >= 0)
-        close(c->file);
-    if (c->entry != NULL)
-        cache_release(c->entry);
-    free(c->load);
-    free(c->key);
+    conn_drop_body(c);
     close(c->fd);
     conns[c->fd] = NULL;
     free(c);
@@ -468,8 +480,7 @@ conn_disk(struct conn *c)
     c->state = CONN_WRITING;
     if (n <= 0 && c->sent == 0) {
         /* Nothing of the answer has left yet: it can still become a 500. */
-        close(c->file);
-        c->file = -1;
+        conn_drop_body(c);
         c->keep_alive = false;
         serve_error(c, NULL, 500);
     } else if (n <= 0) {

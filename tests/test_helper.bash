@@ -48,7 +48,8 @@ make_root() {
 # user nobody when the tests run as root (for whom file permissions do not apply);
 # SERVER_PREFIX="strace -f ..." runs it under another command (SERVER_PID is that one's);
 # MEMCHECK=1 under valgrind, or the command in $VALGRIND (same PID).
-# SHORTIO=path/shortio.so (tests/run's short-I/O run) preloads the shim into the server.
+# SHORTIO=path/shortio.so (tests/run's short-I/O run) preloads the shim into the server;
+# SERVER_PRELOAD=lib.so preloads another (tests/tools/aiofail.so).
 start_server() {
     local bin args=("$@")
     bin=$(server_bin)
@@ -78,9 +79,14 @@ start_server() {
     (
         [[ -z ${SERVER_NOFILE:-} ]] || ulimit -n "$SERVER_NOFILE"
         [[ -z $vglog ]] || exec 9>"$vglog"
+        local preload=${SERVER_PRELOAD:-}
         if [[ -n ${SHORTIO:-} ]]; then
-            # ASan wants to be the first library loaded; the shim in front of it is harmless.
-            export LD_PRELOAD=$SHORTIO SHORTIO_LOG=$BATS_TEST_TMPDIR/shortio.log
+            preload+=" $SHORTIO"
+            export SHORTIO_LOG=$BATS_TEST_TMPDIR/shortio.log
+        fi
+        if [[ -n ${preload// /} ]]; then
+            # ASan wants to be the first library loaded; a shim in front of it is harmless.
+            export LD_PRELOAD=${preload# }
             export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
         fi
         exec "${as[@]}" "$bin" -a "${ADDR:-127.0.0.1}" -p 0 "${args[@]}"
