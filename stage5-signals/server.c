@@ -61,6 +61,7 @@ struct conn {
     off_t file_left;  /* bytes of it not yet read */
     off_t file_off;   /* where the next read starts: aio has no file position */
     struct aiocb aio; /* the read in flight in CONN_DISK: it owns out[] until it is done */
+    struct conn *next_orphan; /* closed with that read still in flight: see orphans */
 
     struct cache_entry *entry; /* a hit: the body comes from the cache, not the file */
     size_t entry_pos;          /* bytes of entry->data already copied to out[] */
@@ -72,6 +73,10 @@ struct conn {
 
 /* Indexed by descriptor; select() cannot watch one at or above FD_SETSIZE anyway. */
 static struct conn *conns[FD_SETSIZE];
+/* Connections closed while their read was in flight.  glibc cannot stop a read that has
+ * begun, and it still writes into c->out, so such a struct outlives its socket until the
+ * read is done (reap_orphans).  The loop never waits for a disk. */
+static struct conn *orphans;
 static long long timeout_ms = 10000;
 static bool quiet;
 static int spare_fd = -1; /* kept open to be freed when accept() runs out of descriptors */
@@ -408,21 +413,42 @@ conn_process(struct conn *c)
 static void
 conn_close(struct conn *c)
 {
+    if ((c->state == CONN_WRITING || c->state == CONN_DISK) && !quiet)
+        http_log(c->peer, c->line, c->status, c->sent);
+    close(c->fd);
+    conns[c->fd] = NULL;
     if (c->state == CONN_DISK) {
-        /* The read still owns c->out: cancel it, or wait until it is done, before free(). */
-        if (aio_cancel(c->file, &c->aio) == AIO_NOTCANCELED) {
-            const struct aiocb *list[1] = {&c->aio};
-            while (aio_error(&c->aio) == EINPROGRESS)
-                aio_suspend(list, 1, NULL);
+        /* The read still owns c->out.  A read not yet begun can be cancelled; one under
+         * way cannot, and waiting for it here would stop every client until the disk
+         * answers: leave the struct to reap_orphans instead. */
+        aio_cancel(c->file, &c->aio);
+        if (aio_error(&c->aio) == EINPROGRESS) {
+            c->next_orphan = orphans;
+            orphans = c;
+            return;
         }
         aio_return(&c->aio);
     }
-    if ((c->state == CONN_WRITING || c->state == CONN_DISK) && !quiet)
-        http_log(c->peer, c->line, c->status, c->sent);
     conn_drop_body(c);
-    close(c->fd);
-    conns[c->fd] = NULL;
     free(c);
+}
+
+/* Free the orphans whose reads have finished (a read ending raises SIGUSR2). */
+static void
+reap_orphans(void)
+{
+    struct conn **p = &orphans, *c;
+
+    while ((c = *p) != NULL) {
+        if (aio_error(&c->aio) == EINPROGRESS) {
+            p = &c->next_orphan;
+            continue;
+        }
+        *p = c->next_orphan;
+        aio_return(&c->aio);
+        conn_drop_body(c);
+        free(c);
+    }
 }
 
 /* The socket is writable: send what we can of the response, and move on when it is all out. */
@@ -636,6 +662,7 @@ event_loop(int listenfd, const sigset_t *waitmask)
             for (fd = 0; fd < FD_SETSIZE; fd++)
                 if (conns[fd] != NULL && conns[fd]->state == CONN_DISK)
                     conn_disk(conns[fd]);
+            reap_orphans();
         }
         /* select() overwrites its sets: build them anew on every turn. */
         FD_ZERO(&rset);
