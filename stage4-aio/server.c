@@ -61,6 +61,7 @@ struct conn {
     off_t file_left;  /* bytes of it not yet read */
     off_t file_off;   /* where the next read starts: aio has no file position */
     struct aiocb aio; /* the read in flight in CONN_DISK: it owns out[] until it is done */
+
     struct conn *next_orphan; /* closed with that read still in flight: see orphans */
 };
 

@@ -9,6 +9,7 @@
 
 struct cache {
     size_t capacity;
+    size_t held; /* bytes of every live entry (cached, being sent, or loading): what -c bounds */
     struct cache_entry *buckets[BUCKETS];
     struct cache_entry *newest, *oldest;
     struct cache_stats stats;
@@ -38,6 +39,7 @@ cache_create(size_t capacity)
 static void
 entry_free(struct cache_entry *e)
 {
+    e->cache->held -= e->size;
     free(e->data);
     free(e->key);
     free(e);
@@ -60,8 +62,10 @@ unlink_entry(struct cache *c, struct cache_entry *e)
         e->next->prev = e->prev;
     else
         c->oldest = e->prev;
-    c->stats.entries--;
-    c->stats.bytes -= e->size;
+    if (!e->loading) {
+        c->stats.entries--;
+        c->stats.bytes -= e->size;
+    }
     e->cached = false;
     if (e->refs == 0)
         entry_free(e);
@@ -93,15 +97,24 @@ cache_fits(const struct cache *c, size_t size)
     return size <= c->capacity && size <= CACHE_MAX_ENTRY;
 }
 
-struct cache_entry *
-cache_get(struct cache *c, const char *key)
+/* The entry for key, loading or not; NULL if there is none. */
+static struct cache_entry *
+find(struct cache *c, const char *key)
 {
-    /* BEGIN STUDENT: find key; count a hit, take a reference, move it to the front */
     struct cache_entry *e = c->buckets[bucket(key)];
 
     while (e != NULL && strcmp(e->key, key) != 0)
         e = e->chain;
-    if (e == NULL)
+    return e;
+}
+
+struct cache_entry *
+cache_get(struct cache *c, const char *key)
+{
+    /* BEGIN STUDENT: find key; count a hit, take a reference, move it to the front */
+    struct cache_entry *e = find(c, key);
+
+    if (e == NULL || e->loading)
         return NULL;
     c->stats.hits++;
     e->refs++;
@@ -114,42 +127,65 @@ cache_get(struct cache *c, const char *key)
         push_front(c, e);
     }
     return e;
-    /* STUB: (void)c, (void)key, (void)bucket, (void)push_front; */
+    /* STUB: (void)c, (void)key, (void)find, (void)push_front; */
+    /* STUB: return NULL; */
+    /* END STUDENT */
+}
+
+struct cache_entry *
+cache_reserve(struct cache *c, const char *key, size_t size, const char *type)
+{
+    /* BEGIN STUDENT: make room (evict the oldest entries no one holds), reserve an entry */
+    struct cache_entry *e, *newer;
+
+    if (size == 0 || !cache_fits(c, size) || find(c, key) != NULL)
+        return NULL; /* an empty file needs no cache; one load of a file at a time */
+    /* Evicting an entry that is being sent frees nothing (the response still holds its
+     * bytes), so only entries no one holds go, oldest first. */
+    for (e = c->oldest; e != NULL && c->held + size > c->capacity; e = newer) {
+        newer = e->prev;
+        if (e->refs == 0)
+            unlink_entry(c, e);
+    }
+    if (c->held + size > c->capacity || (e = calloc(1, sizeof *e)) == NULL)
+        return NULL;
+    if ((e->key = strdup(key)) == NULL || (e->data = malloc(size)) == NULL) {
+        free(e->key);
+        free(e);
+        return NULL;
+    }
+    e->size = size;
+    e->type = type;
+    e->cache = c;
+    e->refs = 1; /* the loader's */
+    e->cached = e->loading = true;
+    e->chain = c->buckets[bucket(key)];
+    c->buckets[bucket(key)] = e;
+    push_front(c, e);
+    c->held += size;
+    return e;
+    /* STUB: (void)c, (void)key, (void)size, (void)type, (void)unlink_entry; */
     /* STUB: return NULL; */
     /* END STUDENT */
 }
 
 void
-cache_put(struct cache *c, const char *key, char *data, size_t size, const char *type)
+cache_commit(struct cache_entry *e)
 {
-    /* BEGIN STUDENT: keep data under key, evicting the oldest entries to make room */
-    struct cache_entry *e = NULL, *old = c->buckets[bucket(key)];
-
-    if (cache_fits(c, size))
-        e = calloc(1, sizeof *e);
-    if (e == NULL || (e->key = strdup(key)) == NULL) {
-        free(e);
-        free(data); /* not kept: too big, or out of memory */
-        return;
+    e->loading = false;
+    if (e->cached) {
+        e->cache->stats.entries++;
+        e->cache->stats.bytes += e->size;
     }
-    while (old != NULL && strcmp(old->key, key) != 0)
-        old = old->chain;
-    if (old != NULL)
-        unlink_entry(c, old); /* two misses raced to load the same file: keep the newer */
-    while (c->stats.bytes + size > c->capacity)
-        unlink_entry(c, c->oldest);
-    e->data = data;
-    e->size = size;
-    e->type = type;
-    e->cached = true;
-    e->chain = c->buckets[bucket(key)];
-    c->buckets[bucket(key)] = e;
-    push_front(c, e);
-    c->stats.entries++;
-    c->stats.bytes += size;
-    /* STUB: (void)c, (void)key, (void)size, (void)type; */
-    /* STUB: free(data); */
-    /* END STUDENT */
+    cache_release(e); /* not cached: cache_clear dropped it mid-load, and this frees it */
+}
+
+void
+cache_abandon(struct cache_entry *e)
+{
+    if (e->cached)
+        unlink_entry(e->cache, e);
+    cache_release(e);
 }
 
 void
@@ -162,7 +198,7 @@ cache_release(struct cache_entry *e)
 void
 cache_clear(struct cache *c)
 {
-    /* BEGIN STUDENT: unlink every entry (those still being sent are freed later) */
+    /* BEGIN STUDENT: unlink every entry (those still being sent or loaded are freed later) */
     while (c->oldest != NULL)
         unlink_entry(c, c->oldest);
     /* STUB: (void)c, (void)unlink_entry; */

@@ -5,11 +5,16 @@
  *   struct cache *c = cache_create(64 << 20);       capacity in bytes
  *   struct cache_entry *e = cache_get(c, "a/b.txt"); a hit (and a reference), or NULL
  *   ... send e->data, e->size ...; cache_release(e);
- *   cache_put(c, "a/b.txt", data, size, "text/plain");   the cache takes data
+ *   e = cache_reserve(c, "a/b.txt", size, "text/plain");   a miss: room to load it
+ *   ... read the file into e->data ...; cache_commit(e);    (or cache_abandon(e))
  *   cache_clear(c);                                  SIGHUP: forget every file
  *
  * An entry lives while it is in the cache or a response holds a reference, so
- * clearing the cache never frees bytes that are still being sent.
+ * clearing the cache never frees bytes that are still being sent.  The capacity
+ * bounds every byte the cache holds: entries being sent after they were evicted,
+ * and loads under way (one per file however many ask for it; cache_reserve says
+ * NULL to the others, who stream the file instead).  A load that cache_clear
+ * dropped is not kept when it is committed: it may hold the file as it was.
  */
 #ifndef EVLAB_CACHE_H
 #define EVLAB_CACHE_H
@@ -25,8 +30,10 @@ struct cache_entry {
     const char *type; /* Content-Type */
     /* private to cache.c */
     char *key;
-    int refs;                        /* responses sending from data */
+    struct cache *cache;             /* the cache whose capacity it counts against */
+    int refs;                        /* responses sending from data, or loading it */
     bool cached;                     /* still in the cache (not evicted or cleared) */
+    bool loading;                    /* reserved, not yet committed: no hit yet */
     struct cache_entry *prev, *next; /* recency list, most recent first */
     struct cache_entry *chain;       /* next in the same hash bucket */
 };
@@ -42,20 +49,30 @@ struct cache *cache_create(size_t capacity);
 /* Free the cache and its entries; no entry may still be referenced. */
 void cache_destroy(struct cache *c);
 
-/* Would a file of size bytes be kept? */
+/* Could a file of size bytes ever be kept? */
 bool cache_fits(const struct cache *c, size_t size);
 
-/* The entry for key with a reference taken, counting a hit; NULL (a miss) if absent. */
+/* The entry for key with a reference taken, counting a hit; NULL (a miss) if absent
+ * or still loading. */
 struct cache_entry *cache_get(struct cache *c, const char *key);
 
-/* Keep data (malloc'd, size bytes; the cache frees it) under key, evicting the least recently used.
- */
-void cache_put(struct cache *c, const char *key, char *data, size_t size, const char *type);
+/* An entry of size bytes to load key into (data allocated, a reference taken, not yet
+ * a hit for anyone), evicting the least recently used entries to make room; NULL if
+ * it does not fit, cannot be made room for, or key is already cached or loading. */
+struct cache_entry *cache_reserve(struct cache *c, const char *key, size_t size, const char *type);
+
+/* The load of e is complete: from now on it is a hit (unless cache_clear dropped it).
+ * Drops the reference cache_reserve took. */
+void cache_commit(struct cache_entry *e);
+
+/* The load of e failed: forget it.  Drops the reference cache_reserve took. */
+void cache_abandon(struct cache_entry *e);
 
 /* Drop the reference cache_get took. */
 void cache_release(struct cache_entry *e);
 
-/* Forget every entry; those still being sent are freed when released. */
+/* Forget every entry, and every load under way; those still being sent or loaded
+ * are freed when released. */
 void cache_clear(struct cache *c);
 
 /* Count a request that had to read its file from disk. */

@@ -61,14 +61,13 @@ struct conn {
     off_t file_left;  /* bytes of it not yet read */
     off_t file_off;   /* where the next read starts: aio has no file position */
     struct aiocb aio; /* the read in flight in CONN_DISK: it owns out[] until it is done */
+
     struct conn *next_orphan; /* closed with that read still in flight: see orphans */
 
     struct cache_entry *entry; /* a hit: the body comes from the cache, not the file */
     size_t entry_pos;          /* bytes of entry->data already copied to out[] */
-    char *load;                /* a miss that fits the cache: the file, gathered as it is read */
+    struct cache_entry *load;  /* a miss the cache has room for: the file, gathered as read */
     size_t load_len;
-    char *key;        /* the cache key of the file being loaded */
-    const char *type; /* and its Content-Type */
 };
 
 /* Indexed by descriptor; select() cannot watch one at or above FD_SETSIZE anyway. */
@@ -298,10 +297,9 @@ conn_drop_body(struct conn *c)
     if (c->entry != NULL)
         cache_release(c->entry);
     c->entry = NULL;
-    free(c->load);
-    free(c->key);
+    if (c->load != NULL)
+        cache_abandon(c->load);
     c->load = NULL;
-    c->key = NULL;
 }
 
 /* Open the file req names, put its head into c->out and ask for the first chunk. */
@@ -364,12 +362,11 @@ serve(struct conn *c, const struct http_request *req)
     c->file = fd;
     c->file_left = st.st_size;
     c->file_off = 0;
-    /* Small enough to keep: gather the file as it goes out, and cache it at the end. */
-    if (cache_fits(cache, (size_t)st.st_size) && (c->load = malloc((size_t)st.st_size)) != NULL) {
-        c->load_len = 0;
-        c->key = strdup(key);
-        c->type = content_type(name);
-    }
+    /* If the cache has room for it and no one else is loading it, gather the file as it
+     * goes out, into an entry that counts against -c from now on, and commit it at the
+     * end.  Otherwise (NULL) it is only streamed, as in stage 4. */
+    c->load = cache_reserve(cache, key, (size_t)st.st_size, content_type(name));
+    c->load_len = 0;
     /* The first chunk goes right after the head, so that both leave in one write, and a
      * small file in one packet. */
     if (conn_fill(c) < 0) {
@@ -514,7 +511,7 @@ conn_disk(struct conn *c)
         return;
     } else {
         if (c->load != NULL) {
-            memcpy(c->load + c->load_len, c->out + c->outlen, (size_t)n);
+            memcpy(c->load->data + c->load_len, c->out + c->outlen, (size_t)n);
             c->load_len += (size_t)n;
         }
         c->outlen += (size_t)n;
@@ -523,13 +520,11 @@ conn_disk(struct conn *c)
         if (c->file_left == 0) {
             close(c->file);
             c->file = -1;
-            if (c->load != NULL && c->key != NULL)
-                cache_put(cache, c->key, c->load, c->load_len, c->type);
-            else
-                free(c->load);
-            free(c->key);
+            /* A hit from now on, unless a SIGHUP came during the load: then the cache has
+             * forgotten the entry, which may hold the file as it was, and this frees it. */
+            if (c->load != NULL)
+                cache_commit(c->load);
             c->load = NULL;
-            c->key = NULL;
         }
     }
     conn_write(c);

@@ -180,11 +180,6 @@ bin application/octet-stream' ext type
     [[ $output == application/octet-stream ]] || false
 }
 
-# VmRSS or VmHWM of a process, in KiB.
-vm() {
-    awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"
-}
-
 # (Not under the short-I/O shim: at a few bytes per write(), 100 MiB would take minutes.)
 # bats test_tags=noshim
 @test "memory stays bounded (under 8 MiB of growth) while a 100 MiB file goes to a slow reader" {

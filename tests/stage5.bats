@@ -172,3 +172,48 @@ field() {
     run -2 --separate-stderr "$(stage_dir)/server" -c -1
     [[ $stderr == *usage:* ]] || false
 }
+
+@test "SIGHUP during a load: the file as it was is not cached, and later clients get the new one" {
+    SRC="$BATS_TEST_TMPDIR/src"
+    mkdir -p "$SRC"
+    printf 'old bytes\n' >"$SRC/f.txt"
+    start_slowfs -d 1000 -m f.txt "$SRC"
+    start_server -r "$MNT"
+    # The first client's miss reads the file for 1 s...
+    http -o "$BATS_TEST_TMPDIR/first" "$(url /f.txt)" 3>&- &
+    local first=$!
+    sleep 0.3
+    # ...while the file is replaced (renamed over, as editors and deploys do) and the
+    # cache flushed. The load under way still reads the old file: it must not be kept.
+    printf 'new bytes\n' >"$SRC/f.txt.new"
+    mv "$SRC/f.txt.new" "$SRC/f.txt"
+    kill -HUP "$SERVER_PID"
+    wait "$first"
+    [[ $(cat "$BATS_TEST_TMPDIR/first") == "old bytes" ]] || false # it asked before the change
+    run -0 http "$(url /f.txt)"
+    [[ $output == "new bytes" ]] || { echo "after the SIGHUP the cache served: $output"; false; }
+    run -0 http "$(url /f.txt)"
+    [[ $output == "new bytes" ]] || false
+}
+
+# (Not under valgrind: its own memory would swamp the figure.)
+# bats test_tags=nomemcheck
+@test "-c bounds memory, loads included: 100 clients at once for a 1 MiB file load it once" {
+    head -c $((1024 * 1024)) /dev/urandom >"$ROOT/one.bin"
+    start_server -q -c $((1024 * 1024))
+    http -o /dev/null "$(url /index.html)"
+    local before peak args=() i
+    before=$(vm "$SERVER_PID" VmRSS)
+    # At 4 MB/s each download takes a quarter of a second: the 100 misses overlap.
+    for ((i = 0; i < 100; i++)); do args+=(-o "$BATS_TEST_TMPDIR/d$i" "$(url /one.bin)"); done
+    CURL_TIME=60 run -0 http --parallel --parallel-immediate --parallel-max 100 --limit-rate 4M \
+        -f "${args[@]}"
+    for ((i = 0; i < 100; i++)); do cmp "$ROOT/one.bin" "$BATS_TEST_TMPDIR/d$i"; done
+    peak=$(vm "$SERVER_PID" VmHWM)
+    echo "RSS before: $before KiB, peak: $peak KiB (one 1 MiB load, 100 connections' buffers)"
+    ((peak - before < 24 * 1024)) || false
+    # Loaded once, and kept.
+    [[ $(field "$(stats)" entries) == 1 ]] || false
+    run -0 http -o /dev/null -w '%{http_code}' "$(url /one.bin)"
+    [[ $(field "$(stats)" hits) -ge 1 ]] || false
+}

@@ -231,6 +231,11 @@ pelt() {
     echo "$sent"
 }
 
+# VmRSS or VmHWM (its peak) of process $1, in KiB.
+vm() {
+    awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"
+}
+
 # Run "${@:2}" while looking at process $1 every 10 ms; print the most threads and the
 # most child processes it had, "THREADS CHILDREN". Fails if the command fails.
 peak_tasks() {
