@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -262,6 +263,24 @@ conn_fill(struct conn *c)
     return 0;
 }
 
+/*
+ * Move a file's descriptor above FD_SETSIZE, where the limit leaves room (main raises
+ * it): select() can watch no descriptor at or above FD_SETSIZE, and a file never goes
+ * to select(), so every number below it is kept for a socket.  (Otherwise each download
+ * takes two of them, and clients are refused at about 510, not 1020.)  Returns the
+ * descriptor to use: fd itself if there is no room up there.
+ */
+static int
+move_high(int fd)
+{
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, FD_SETSIZE);
+
+    if (high < 0)
+        return fd;
+    close(fd);
+    return high;
+}
+
 /* Open the file req names and put its head and first chunk into c->out. */
 static void
 serve(struct conn *c, const struct http_request *req)
@@ -306,7 +325,7 @@ serve(struct conn *c, const struct http_request *req)
         close(fd);
         return;
     }
-    c->file = fd;
+    c->file = move_high(fd);
     c->file_left = st.st_size;
     /* The first chunk goes right after the head, so that both leave in one write, and a
      * small file in one packet. */
@@ -611,6 +630,13 @@ main(int argc, char *argv[])
     for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++)
         sigdelset(&waitmask, handled[i]);
 
+    /* Room above FD_SETSIZE for the files (move_high), as far as the hard limit allows;
+     * should that fail, files stay among the sockets: fewer clients, nothing wrong. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 2 * FD_SETSIZE) {
+        nofile.rlim_cur = nofile.rlim_max < 2 * FD_SETSIZE ? nofile.rlim_max : 2 * FD_SETSIZE;
+        (void)setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     if ((spare_fd = open("/dev/null", O_RDONLY)) < 0)
         die_sys("/dev/null");
     if ((root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)

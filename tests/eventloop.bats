@@ -139,6 +139,43 @@ connect() {
     kill -0 "$SERVER_PID"
 }
 
+# (Not under the short-I/O shim: 700 responses a few bytes per write() take too long.)
+# bats test_tags=noshim
+@test "700 clients in the middle of their responses are all served: files do not crowd out sockets" {
+    ulimit -n 4096 || skip "cannot raise the descriptor limit (ulimit -n 4096)"
+    local path=/
+    if ((STAGE >= 3)); then
+        # Far more than the socket buffers hold: each response keeps its file open.
+        make_root
+        truncate -s 64M "$ROOT/big.bin"
+        path=/big.bin
+    fi
+    # The usual limits of a desktop (soft 1024, hard higher): the server itself makes
+    # room above FD_SETSIZE for its files, as far as the hard limit allows.
+    ulimit -S -n 1024
+    start_server -q -t 60
+    local fds=() fd i answer served=0 refused=0
+    trap '' PIPE # a refused client's socket is closed: writing to it must not kill the test
+    for ((i = 0; i < 700; i++)); do
+        exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
+        fds+=("$fd")
+        printf 'GET %s HTTP/1.1\r\nHost: x\r\n\r\n' "$path" >&"$fd" 2>/dev/null || true # refused: closed
+    done
+    # select() takes sockets below FD_SETSIZE (1024) only; a file never goes to select(),
+    # so with room above it (the limit is 4096) a file must not take a number below it.
+    for fd in "${fds[@]}"; do
+        answer=
+        read -r -t 5 -N 12 -u "$fd" answer || true
+        case $answer in
+        "HTTP/1.1 200") served=$((served + 1)) ;;
+        "HTTP/1.1 503") refused=$((refused + 1)) ;;
+        esac
+    done
+    for fd in "${fds[@]}"; do exec {fd}>&-; done
+    echo "of 700 clients: $served answered 200, $refused refused with 503"
+    ((served == 700)) || false
+}
+
 @test "a client that resets mid-request costs the server nothing but that connection" {
     start_server
     # Leave the first answer unread and a second request half sent, then close: the
