@@ -159,7 +159,7 @@ connect() {
     for ((i = 0; i < 700; i++)); do
         exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
         fds+=("$fd")
-        printf 'GET %s HTTP/1.1\r\nHost: x\r\n\r\n' "$path" >&"$fd" 2>/dev/null || true # refused: closed
+        { printf 'GET %s HTTP/1.1\r\nHost: x\r\n\r\n' "$path" >&"$fd"; } 2>/dev/null || true # refused: closed
     done
     # select() takes sockets below FD_SETSIZE (1024) only; a file never goes to select(),
     # so with room above it (the limit is 4096) a file must not take a number below it.
