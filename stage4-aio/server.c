@@ -713,8 +713,9 @@ main(int argc, char *argv[])
     /* Room above FD_SETSIZE for the files (move_high), as far as the hard limit allows;
      * should that fail, files stay among the sockets: fewer clients, nothing wrong. */
     struct rlimit nofile;
-    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 2 * FD_SETSIZE) {
-        nofile.rlim_cur = nofile.rlim_max < 2 * FD_SETSIZE ? nofile.rlim_max : 2 * FD_SETSIZE;
+    const rlim_t room = 2 * (rlim_t)FD_SETSIZE;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < room) {
+        nofile.rlim_cur = nofile.rlim_max < room ? nofile.rlim_max : room;
         (void)setrlimit(RLIMIT_NOFILE, &nofile);
     }
     if ((spare_fd = open("/dev/null", O_RDONLY)) < 0)
