@@ -20,6 +20,7 @@
 
 #define USAGE "[-a ADDR] [-p PORT] [-t SECS] [-q] [-h]"
 #define MAX_DRAIN 65536 /* unread request bytes we swallow before closing */
+#define LINGER_SECS 1   /* and how long we wait for them (as nginx's lingering close) */
 
 static bool quiet;
 
@@ -128,7 +129,11 @@ close_gracefully(int fd)
     size_t drained = 0;
     ssize_t n;
 
-    if (shutdown(fd, SHUT_WR) == 0) {
+    /* Not for long: a client that neither closes nor sends would hold us up for -t. */
+    struct timeval linger = {.tv_sec = LINGER_SECS};
+
+    if (shutdown(fd, SHUT_WR) == 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &linger, sizeof linger) == 0) {
         while (drained < MAX_DRAIN &&
                ((n = read(fd, junk, sizeof junk)) > 0 || (n < 0 && errno == EINTR)))
             drained += n > 0 ? (size_t)n : 0;

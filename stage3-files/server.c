@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -34,6 +35,7 @@
 #define USAGE "[-a ADDR] [-p PORT] [-t SECS] [-r DIR] [-q] [-h]"
 #define OUT_SIZE 16384  /* a response head and (a chunk of) its body */
 #define MAX_DRAIN 65536 /* unread request bytes we swallow before closing */
+#define LINGER_MS 1000  /* and how long we wait for them (as nginx's lingering close) */
 
 enum conn_state {
     CONN_READING, /* waiting for (the rest of) a request head */
@@ -435,13 +437,13 @@ conn_read(struct conn *c)
         conn_close(c); /* the client closed (0) or reset the connection */
         return;
     }
-    c->last_active = now_ms();
     if (closing) {
-        c->drained += (size_t)n;
+        c->drained += (size_t)n; /* not a sign of life: the linger runs on (conn_deadline) */
         if (c->drained > MAX_DRAIN)
             conn_close(c);
         return;
     }
+    c->last_active = now_ms();
     c->inlen += (size_t)n;
     conn_process(c);
     /* The socket is most likely writable: try now rather than wait for another turn. */
@@ -516,6 +518,23 @@ accept_clients(int listenfd)
     }
 }
 
+/* When c runs out of time: -t after a byte last moved; or, once its answer is out and we
+ * only wait for its end, LINGER_MS after that (a client that never closes costs a second). */
+static long long
+conn_deadline(const struct conn *c)
+{
+    return c->last_active + (c->state == CONN_CLOSING ? LINGER_MS : timeout_ms);
+}
+
+/* Has the client sent bytes we have not read?  Closing now would reset the connection. */
+static bool
+has_unread(int fd)
+{
+    int n = 0;
+
+    return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
 /* Serve clients until SIGINT or SIGTERM, then finish the responses under way. */
 static void
 event_loop(int listenfd, const sigset_t *waitmask)
@@ -541,8 +560,11 @@ event_loop(int listenfd, const sigset_t *waitmask)
             struct conn *c = conns[fd];
             if (c == NULL)
                 continue;
-            if (stop_requested && c->state == CONN_READING) {
-                conn_close(c); /* idle, or a request not yet whole: nothing in flight */
+            /* Stopping: nothing is in flight for an idle client, or a request not yet
+             * whole, or one that has its answer and sent nothing since. */
+            if (stop_requested &&
+                (c->state == CONN_READING || (c->state == CONN_CLOSING && !has_unread(fd)))) {
+                conn_close(c);
                 continue;
             }
             if (stop_requested)
@@ -551,7 +573,7 @@ event_loop(int listenfd, const sigset_t *waitmask)
             maxfd = fd > maxfd ? fd : maxfd;
             busy = true;
             /* Sleep no longer than until the first client's -t runs out. */
-            long long left = c->last_active + timeout_ms - now;
+            long long left = conn_deadline(c) - now;
             if (wait < 0 || left < wait)
                 wait = left > 0 ? left : 0;
         }
@@ -580,8 +602,8 @@ event_loop(int listenfd, const sigset_t *waitmask)
                 conn_read(c);
             else if (FD_ISSET(fd, &wset))
                 conn_write(c);
-            else if (now - c->last_active >= timeout_ms)
-                conn_close(c); /* silent (or not reading) for -t seconds */
+            else if (now >= conn_deadline(c))
+                conn_close(c); /* silent (or not reading) for -t, or done and lingering */
         }
     }
 }

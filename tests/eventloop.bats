@@ -176,6 +176,43 @@ connect() {
     ((served == 700)) || false
 }
 
+# The server's open sockets, the listening one included.
+sockets() {
+    find "/proc/$SERVER_PID/fd" -lname 'socket:*' 2>/dev/null | wc -l
+}
+
+@test "a client that has its answer but never closes is let go after about a second, not -t" {
+    start_server -t 10
+    connect 5
+    printf 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&5
+    run -0 timeout 5 head -n 1 <&5
+    [[ $output == "HTTP/1.1 200 OK"* ]] || false
+    # The server has shut down its side and waits for the client's end (so that closing
+    # cannot reset the connection under the answer), but only for about a second.
+    local i
+    for ((i = 0; i < 30; i++)); do
+        (($(sockets) == 1)) && break
+        sleep 0.1
+    done
+    echo "the server's sockets after $((i / 10)).$((i % 10)) s: $(sockets) (the listening one and the client's)"
+    (($(sockets) == 1)) || false
+    exec 5>&-
+}
+
+@test "SIGTERM with a client that has its answer but has not closed: the server exits at once" {
+    start_server -t 10
+    connect 5
+    printf 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&5
+    run -0 timeout 5 head -n 1 <&5
+    [[ $output == "HTTP/1.1 200 OK"* ]] || false
+    # Nothing is in flight: a stop must not wait for this client (nor for -t).
+    local start=$SECONDS
+    term_server
+    echo "exited after $((SECONDS - start)) s"
+    ((SECONDS - start <= 2)) || false
+    exec 5>&-
+}
+
 @test "a client that resets mid-request costs the server nothing but that connection" {
     start_server
     # Leave the first answer unread and a second request half sent, then close: the

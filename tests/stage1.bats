@@ -54,3 +54,15 @@ load test_helper
     [[ -z $output ]] || false
     ((SECONDS - start <= 4)) || false
 }
+
+@test "a client that keeps its connection after its answer holds up the next for a second at most" {
+    start_server -t 10
+    exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+    printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' >&5
+    # The first client has its answer and sits on the connection; the server waits for
+    # its end before the next accept(), but not for -t.
+    run -0 http -w '%{time_total}' -o /dev/null "$(url /)"
+    echo "the next client was answered in $output s"
+    awk -v t="$output" 'BEGIN { exit !(t < 3) }'
+    exec 5>&-
+}
