@@ -20,6 +20,7 @@
 #include <linux/openat2.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -61,15 +62,53 @@ static int root_fd = -1; /* the document root: every file is opened beneath it *
 atomic_int stop_requested;
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may only touch lock-free atomics");
 
-/* Only note which signal came.  A handler may run between any two instructions of
- * the loop, so the loop, not the handler, closes sockets and waits for clients. */
+/* The stop, told to every process and thread at once.  The handler writes a byte into
+ * this pipe and nobody ever reads it, so from then on its read end is readable for good:
+ * poll() waits on it beside a socket (a signal between testing a flag and going to sleep
+ * cannot be missed: the self-pipe trick), and fork()ed children share it with the
+ * parent, which alone gets the signal. */
+static int stop_pipe[2] = {-1, -1};
+
+/* Only note which signal came, in the flag and in the pipe (write() is async-signal-safe).
+ * A handler may run between any two instructions of the loop, so the loop, not the
+ * handler, closes sockets and waits for clients. */
 static void
 on_signal(int sig)
 {
+    int saved = errno; /* the code we interrupted may be about to read it */
+
     switch (sig) {
     case SIGINT:
-    case SIGTERM: stop_requested = 1; break;
+    case SIGTERM:
+        stop_requested = 1;
+        if (write(stop_pipe[1], "", 1) < 0) {
+            /* full (the stop was said already), or not yet made: nothing to add */
+        }
+        break;
     }
+    errno = saved;
+}
+
+/* Has the stop come?  Every process and thread can tell, signalled or not. */
+static bool
+stopping(void)
+{
+    struct pollfd p = {.fd = stop_pipe[0], .events = POLLIN};
+
+    return poll(&p, 1, 0) > 0;
+}
+
+/* Wait until fd is readable: 1; or 0 if ms milliseconds pass (-1: no limit) or the stop
+ * comes first; or -1 and errno (EINTR: a signal came). */
+static int
+wait_readable(int fd, int ms)
+{
+    struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = stop_pipe[0], .events = POLLIN}};
+    int n = poll(p, 2, ms);
+
+    if (n > 0 && p[1].revents != 0)
+        return 0;
+    return n;
 }
 
 /* Write all len bytes, resuming after short writes and EINTR.  Returns how many were
@@ -103,8 +142,8 @@ conn_write(struct conn *c, size_t len)
 /*
  * Read until a whole request head is at the start of in[] (a pipelined one may be
  * there already).  Returns its length; 0 if in[] is full without one; -1 if the
- * client closed, reset, or stayed silent for -t seconds (read fails with EAGAIN
- * when SO_RCVTIMEO expires).
+ * client closed, reset, or stayed silent for -t seconds, or the stop came while we
+ * waited (an idle client, or a request not yet whole, is nothing in flight).
  */
 static ssize_t
 read_head(struct conn *c)
@@ -114,10 +153,13 @@ read_head(struct conn *c)
     while ((head = http_head_len(c->in, c->inlen)) == 0) {
         if (c->inlen == sizeof c->in)
             return 0;
+        int ready = wait_readable(c->fd, (int)timeout * 1000);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready <= 0)
+            return -1;
         ssize_t n = read(c->fd, c->in + c->inlen, sizeof c->in - c->inlen);
-        /* A signal: go on waiting, unless it asks us to stop (a child process gets the
-         * SIGINT of a Ctrl-C as well as its parent). */
-        if (n < 0 && errno == EINTR && !stop_requested)
+        if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             return -1;
@@ -372,7 +414,7 @@ serve_client(int fd, const char *peer)
             ok = serve_error(&c, NULL, 431);
         } else {
             status = http_parse(c.in, (size_t)head, &req);
-            if (stop_requested)
+            if (stopping())
                 req.keep_alive = false; /* stopping: say that this answer is the last */
             ok = status != 0 ? serve_error(&c, &req, status) : serve(&c, &req);
             /* Pipelined requests that came after this one wait in in[] for their turn. */
@@ -385,7 +427,7 @@ serve_client(int fd, const char *peer)
             close(fd); /* cut short: the client is gone, or the file failed mid-way */
             return;
         }
-        if (!req.keep_alive || stop_requested)
+        if (!req.keep_alive || stopping())
             break;
     }
     close_gracefully(fd);
@@ -419,13 +461,19 @@ accept_client(int listenfd, char *peer, size_t size)
     socklen_t len;
     int fd;
 
+    /* Sleep until a client or the stop comes, in one poll(): a stop that comes just
+     * before we would have gone to sleep in accept() is not missed. */
+    if (wait_readable(listenfd, -1) <= 0) {
+        errno = EINTR; /* the stop, or a signal (SIGCHLD): the caller's loop looks */
+        return -1;
+    }
     do {
         len = sizeof sa;
         fd = accept(listenfd, (struct sockaddr *)&sa, &len);
     } while (fd < 0 && errno == ECONNABORTED); /* a client that gave up in the queue */
     if (fd >= 0) {
         addr_format(&sa, peer, size);
-    } else if (errno != EINTR) {
+    } else if (errno != EINTR && errno != EAGAIN) { /* EAGAIN: someone else took it */
         /* Out of descriptors or memory, most likely.  The client stays queued, so trying
          * again at once would spin: say so, and give our clients a second to finish. */
         warn_sys("accept");
@@ -464,8 +512,9 @@ setup(int argc, char *argv[])
     struct sigaction ign = {.sa_handler = SIG_IGN};
     if (sigaction(SIGPIPE, &ign, NULL) < 0)
         die_sys("sigaction");
-    /* No SA_RESTART: a signal makes the blocking accept() fail with EINTR, so that the
-     * loop sees stop_requested at once instead of after the next client. */
+    /* O_NONBLOCK on the end the handler writes: a handler must never wait. */
+    if (pipe(stop_pipe) < 0 || fcntl(stop_pipe[1], F_SETFL, O_NONBLOCK) < 0)
+        die_sys("pipe");
     catch_signal(SIGINT, on_signal);
     catch_signal(SIGTERM, on_signal);
 
@@ -474,5 +523,9 @@ setup(int argc, char *argv[])
     if ((probe = open_beneath(root_fd, ".")) < 0)
         die_sys("openat2 on root %s (needs Linux 5.6 or later)", root);
     close(probe);
-    return Tcp_listen(&sa, salen);
+    int listenfd = Tcp_listen(&sa, salen);
+    /* Non-blocking, so that accept() after poll() cannot wait for a client that is gone. */
+    if (fcntl(listenfd, F_SETFL, O_NONBLOCK) < 0)
+        die_sys("fcntl");
+    return listenfd;
 }

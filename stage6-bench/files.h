@@ -17,7 +17,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-/* Set by SIGINT and SIGTERM: stop accepting, let the connections under way finish. */
+/* Set by SIGINT and SIGTERM: stop accepting.  serve_client sees the stop too, in every
+ * process and thread: it finishes the answer under way and closes. */
 extern atomic_int stop_requested;
 
 /* Parse the command line, open the root, install the signal handlers; return the listener. */
@@ -26,7 +27,8 @@ int setup(int argc, char *argv[]);
 /* Run handler on sig, without SA_RESTART: a blocking call then fails with EINTR. */
 void catch_signal(int sig, void (*handler)(int));
 
-/* The next client's socket and its address in peer; -1 after a signal (EINTR) or a failure. */
+/* The next client's socket and its address in peer; -1 after a signal or the stop (EINTR),
+ * or a failure. */
 int accept_client(int listenfd, char *peer, size_t size);
 
 /* Serve the client on fd, one request after another, until it is done; then close fd. */

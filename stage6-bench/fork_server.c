@@ -25,7 +25,7 @@
 static volatile sig_atomic_t child_exited;
 
 /* Only note that a child exited.  The handler's real work is to exist: SIGCHLD is
- * ignored by default, and only a caught one interrupts the parent's accept(). */
+ * ignored by default, and only a caught one interrupts the parent's wait for a client. */
 static void
 on_child(int sig)
 {
@@ -54,7 +54,7 @@ main(int argc, char *argv[])
         pid_t pid;
 
         /* After a SIGCHLD, and after every accept too: one that came just before
-         * accept() began did not interrupt it, and zombies must not pile up. */
+         * the wait began did not interrupt it, and zombies must not pile up. */
         if (child_exited || fd >= 0)
             reap_children();
         if (fd < 0)
@@ -72,11 +72,10 @@ main(int argc, char *argv[])
         }
     }
 
-    /* Stop accepting (the kernel now refuses new clients), and wait for the children
-     * to finish their connections.  A client idle between two requests keeps its child
-     * up to -t seconds more.  (A signal that comes between the loop's test of
-     * stop_requested and the start of accept() waits for the next client: stage 3's
-     * pselect() closes that gap.) */
+    /* Stop accepting (the kernel now refuses new clients), and wait for the children.
+     * They learn of the stop from the pipe they share with us (files.c), not from a
+     * signal of their own: each finishes the answer under way and closes, and one
+     * whose client is idle between two requests closes at once. */
     close(listenfd);
     while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
         continue;

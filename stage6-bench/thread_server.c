@@ -21,7 +21,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -65,7 +64,6 @@ static int
 start_thread(int fd, const char *peer, const pthread_attr_t *attr)
 {
     struct client *cl = malloc(sizeof *cl);
-    sigset_t block, old;
     pthread_t tid;
     int err;
 
@@ -73,16 +71,8 @@ start_thread(int fd, const char *peer, const pthread_attr_t *attr)
         return -1;
     cl->fd = fd;
     snprintf(cl->peer, sizeof cl->peer, "%s", peer);
-    /* A new thread starts with its creator's signal mask.  Created while SIGINT and
-     * SIGTERM are blocked, it never takes them, so they always go to main and
-     * interrupt its accept(). */
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
     count_live(1); /* before the thread runs: it may end before pthread_create returns */
     err = pthread_create(&tid, attr, client_thread, cl);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (err != 0) {
         count_live(-1);
         free(cl);
@@ -113,10 +103,9 @@ main(int argc, char *argv[])
         }
     }
 
-    /* Stop accepting, and wait for the threads to finish their connections.  A client
-     * idle between two requests keeps its thread up to -t seconds more.  (A signal
-     * that comes between the loop's test of stop_requested and the start of accept()
-     * waits for the next client: stage 3's pselect() closes that gap.) */
+    /* Stop accepting, and wait for the threads.  Whichever thread the signal landed on,
+     * they all learn of the stop from the pipe (files.c): each finishes the answer under
+     * way and closes, and one whose client is idle between two requests closes at once. */
     close(listenfd);
     pthread_mutex_lock(&live_lock);
     while (live > 0)

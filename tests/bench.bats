@@ -104,6 +104,38 @@ col() {
     ((threads == 1)) || false
 }
 
+# Stop server $1 (fork_server or thread_server) holding a kept-alive client between two
+# requests, and another in the middle of sending one: it must exit 0 within about a
+# second, every child process gone too, and not wait for -t (10 s).
+stops_promptly() {
+    SERVER_BIN=$1 start_server -q -t 10
+    exec 5<>"/dev/tcp/127.0.0.1/$PORT" 6<>"/dev/tcp/127.0.0.1/$PORT"
+    printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' >&5
+    run -0 timeout 5 head -n 1 <&5
+    [[ $output == "HTTP/1.1 200 OK"* ]] || false
+    printf 'GET / HTTP/1.1\r\nHo' >&6
+    sleep 0.2
+    local kids start=$SECONDS
+    kids=$(ps --ppid "$SERVER_PID" -o pid= | tr -d ' ' | paste -sd ' ')
+    echo "children before the stop: ${kids:-none}"
+    term_server
+    echo "exited after $((SECONDS - start)) s"
+    ((SECONDS - start <= 2)) || false
+    local kid
+    for kid in $kids; do
+        ! kill -0 "$kid" 2>/dev/null || { echo "child $kid outlived the server"; false; }
+    done
+    exec 5>&- 6>&-
+}
+
+@test "the fork server stops within a second, its children too, with clients connected" {
+    stops_promptly fork_server
+}
+
+@test "the thread server stops within a second with clients connected" {
+    stops_promptly thread_server
+}
+
 @test "evict drops a file from the page cache" {
     command -v fincore >/dev/null || skip "fincore (util-linux) is not installed"
     head -c $((1024 * 1024)) /dev/urandom >"$BATS_TEST_TMPDIR/f"
