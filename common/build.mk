@@ -11,10 +11,11 @@
 COMMON   := ../common
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -I$(COMMON)
+# override: `make CFLAGS=-O0` replaces the optimisation, never the flags the lab needs.
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -I$(COMMON)
 ifneq ($(SANITIZE),)
-CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDFLAGS  += -fsanitize=$(SANITIZE)
+override CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+override LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 COMMON_SRCS := $(COMMON)/err.c $(COMMON)/net.c $(COMMON)/http.c $(COMMON)/http_reply.c

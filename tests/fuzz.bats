@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # stages: tools
 # The fuzzers' kept inputs (seeds, and every input that once crashed) replay clean: the
-# HTTP parser answers 0, 400 or 501, and no target opens a file outside the root.
+# HTTP parser answers 0, 400, 501 or 505 and never reads a body as a request, and no
+# target opens a file outside the root.
 
 load test_helper
 
