@@ -5,6 +5,7 @@
  *   status = http_parse(buf, n, &req)  0, or the error to answer (400, 501, 505)
  *   len = http_head(out, size, &req, 200, "text/plain", body_len)
  *   len = http_error(out, size, &req, 404)    head and a short text body
+ *   len = http_redirect_dir(out, size, &req)  301 from "/docs?q" to "/docs/?q"
  *   http_log(peer, req.line, status, bytes_sent)  the per-request log line
  *
  * http_parse is strict (RFC 9112): one valid Host, one plain Content-Length, no
@@ -50,6 +51,10 @@ size_t http_head(char *buf, size_t size, const struct http_request *req, int sta
 
 /* Write a whole error response (head and a one-line body, unless HEAD); returns its length. */
 size_t http_error(char *buf, size_t size, const struct http_request *req, int status);
+
+/* Write a whole 301 answer sending req's target to the same path with a '/' added (a
+ * folder named without its slash); size must leave room for the target (HTTP_MAX_HEAD). */
+size_t http_redirect_dir(char *buf, size_t size, const struct http_request *req);
 
 /* Log 'peer "request line" status bytes' to stderr (line NULL: none was parsed). */
 void http_log(const char *peer, const char *line, int status, long long bytes);

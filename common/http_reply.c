@@ -2,6 +2,7 @@
 #include "http.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 const char *
@@ -9,6 +10,7 @@ http_reason(int status)
 {
     switch (status) {
     case 200: return "OK";
+    case 301: return "Moved Permanently";
     case 400: return "Bad Request";
     case 403: return "Forbidden";
     case 404: return "Not Found";
@@ -80,6 +82,27 @@ http_error(char *buf, size_t size, const struct http_request *req, int status)
     if (req && req->head)
         return n;
     n += (size_t)snprintf(buf + n, size - n, "%s", body);
+    return n < size ? n : size - 1;
+}
+
+size_t
+http_redirect_dir(char *buf, size_t size, const struct http_request *req)
+{
+    static const char body[] = "301 Moved Permanently\n";
+    size_t path = strcspn(req->target, "?");
+    size_t n = http_head(buf, size, req, 301, "text/plain", (long long)sizeof body - 1);
+    int more;
+
+    /* The head ends with its empty line: Location goes just before it.  The target holds
+     * printable ASCII only (http_parse saw to it): nothing in it can end the header. */
+    if (n < 4)
+        return n;
+    n -= 2;
+    more = snprintf(buf + n, size - n, "Location: %.*s/%s\r\n\r\n%s", (int)path, req->target,
+                    req->target + path, req->head ? "" : body);
+    if (more < 0)
+        return 0;
+    n += (size_t)more;
     return n < size ? n : size - 1;
 }
 

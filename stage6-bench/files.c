@@ -23,6 +23,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -222,6 +223,32 @@ decode_target(const char *target, char *path, size_t size)
 }
 
 /*
+ * Drop the empty and "." segments of path, in place ("/a//./b" becomes "/a/b"), so
+ * that each file has one spelling (stage 5 keys its cache by it).  A trailing slash
+ * stays: it says "a folder".
+ */
+static void
+squeeze_path(char *path)
+{
+    const char *r = path;
+    char *w = path;
+
+    while (*r == '/') {
+        const char *seg = r + 1;
+        size_t len = strcspn(seg, "/");
+        if (len > 0 && !(len == 1 && seg[0] == '.')) {
+            *w++ = '/';
+            memmove(w, seg, len);
+            w += len;
+        } else if (seg[len] == '\0') {
+            *w++ = '/';
+        }
+        r = seg + len;
+    }
+    *w = '\0';
+}
+
+/*
  * Open path for reading beneath directory dir.  The kernel resolves every
  * component, symlinks included, and fails with EXDEV if one would lead out of
  * dir.  (realpath() and a prefix check would leave a gap between the check and
@@ -249,6 +276,7 @@ open_status(int err)
     case ENAMETOOLONG: return 404;
     case EACCES:
     case EPERM:
+    case ENXIO: /* a UNIX socket: nothing to open for reading */
     case EXDEV: /* the path leads out of the root */
     case ELOOP: return 403;
     case EMFILE:
@@ -303,7 +331,7 @@ conn_fill(struct conn *c, size_t len, int file, off_t *left)
 static bool
 serve(struct conn *c, const struct http_request *req)
 {
-    char path[HTTP_MAX_HEAD];
+    char path[HTTP_MAX_HEAD], index[HTTP_MAX_HEAD + sizeof "index.html"];
     const char *name;
     struct stat st;
     int status = decode_target(req->target, path, sizeof path), fd = -1;
@@ -313,18 +341,26 @@ serve(struct conn *c, const struct http_request *req)
 
     if (status != 0)
         return serve_error(c, req, status);
+    squeeze_path(path);
     /* "/a/b" names "a/b" under the root; "/" the root itself. */
     name = path + strspn(path, "/");
     if (*name == '\0')
         name = ".";
     fd = open_beneath(root_fd, name);
     if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        int dir = fd;
-        name = "index.html";
-        fd = open_beneath(dir, name);
+        close(fd);
+        if (path[strlen(path) - 1] != '/') {
+            /* "/docs" names a folder, but its page's relative links would resolve
+             * against "/": send the client to "/docs/" first (as nginx does). */
+            c->status = 301;
+            return conn_write(c, http_redirect_dir(c->out, sizeof c->out, req));
+        }
+        /* Its index.html, opened from the root: it may be a symlink to anywhere inside. */
+        snprintf(index, sizeof index, "%sindex.html", strcmp(name, ".") == 0 ? "" : name);
+        name = index;
+        fd = open_beneath(root_fd, name);
         if (fd < 0 && errno == ENOENT)
             errno = EACCES; /* a directory without an index is not listed */
-        close(dir);
     }
     if (fd < 0)
         status = open_status(errno);

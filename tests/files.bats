@@ -146,6 +146,43 @@ TARGETS
     [[ $output == "HTTP/1.1 403 Forbidden"* ]] || false
 }
 
+@test "a folder named without its slash gets 301 to the same path with one, query kept" {
+    start_server
+    run -0 http -i "$(url /sub)"
+    [[ $output == "HTTP/1.1 301 Moved Permanently"* ]] || false
+    [[ $(header Location <<<"$output") == /sub/ ]] || false
+    run -0 http -i "$(url '/sub?a=1&b')"
+    [[ $(header Location <<<"$output") == "/sub/?a=1&b" ]] || false
+    # A page's relative links then resolve in its folder: curl -L follows to the index.
+    run -0 http -L "$(url /sub)"
+    [[ $output == "<p>sub index" ]] || false
+    # HEAD: the same head, no body; and the connection goes on (one connection for both).
+    run -0 http -I -w '%{num_connects}\n' "$(url /empty)" "$(url /hello.txt)"
+    [[ $output == "HTTP/1.1 301 "* && $(tail -n 1 <<<"$output") == 0 ]] || { echo "$output"; false; }
+}
+
+@test "a folder's index.html may be a symlink within the root" {
+    mkdir -p "$ROOT/docs"
+    ln -s ../index.html "$ROOT/docs/index.html"
+    start_server
+    run -0 http -i "$(url /docs/)"
+    [[ $output == "HTTP/1.1 200 OK"* ]] || false
+    [[ $(body <<<"$output") == "$(cat "$ROOT/index.html")" ]] || false
+    # One that leads out of the root is still refused.
+    mkdir -p "$ROOT/out"
+    ln -s ../../secret.txt "$ROOT/out/index.html"
+    run -0 http -i "$(url /out/)"
+    [[ $output == "HTTP/1.1 403 Forbidden"* ]] || false
+}
+
+@test "a UNIX socket in the root gets 403, like a FIFO" {
+    command -v python3 >/dev/null || skip "python3 is needed to make a UNIX socket"
+    python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$ROOT/sock"
+    start_server
+    run -0 http -i "$(url /sock)"
+    [[ $output == "HTTP/1.1 403 Forbidden"* ]] || false
+}
+
 @test "HEAD of a file gives its length and no body" {
     head -c 123457 /dev/urandom >"$ROOT/blob.bin"
     start_server

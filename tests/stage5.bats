@@ -217,3 +217,17 @@ field() {
     run -0 http -o /dev/null -w '%{http_code}' "$(url /one.bin)"
     [[ $(field "$(stats)" hits) -ge 1 ]] || false
 }
+
+@test "/x, //x and /./x are one file, and one cache entry" {
+    printf 'one file\n' >"$ROOT/x.txt"
+    start_server
+    local t
+    for t in /x.txt //x.txt /./x.txt /x.txt; do
+        run -0 http --path-as-is "$(url "$t")"
+        [[ $output == "one file" ]] || false
+    done
+    local line
+    line=$(stats)
+    echo "$line"
+    [[ $(field "$line" entries) == 1 && $(field "$line" misses) == 1 && $(field "$line" hits) == 3 ]] || false
+}

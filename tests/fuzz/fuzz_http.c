@@ -74,6 +74,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char in[HTTP_MAX_HEAD], out[HTTP_MAX_RESPONSE_HEAD + 64];
+    static char big[HTTP_MAX_RESPONSE_HEAD + HTTP_MAX_HEAD + 64]; /* a 301 holds the target */
     struct http_request req;
     size_t n = size < sizeof in ? size : sizeof in, at = 0, head, len;
     int status;
@@ -90,6 +91,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (const char *t = req.target; *t != '\0'; t++)
                 assert(*t > ' ' && *t < 0x7f);
             assert(req.minor == 0 || req.minor == 1);
+            len = http_redirect_dir(big, sizeof big, &req);
+            assert(len > 0 && len < sizeof big && strstr(big, "\r\nLocation: /") != NULL);
         }
         len = status == 0 ? http_head(out, sizeof out, &req, 200, "text/plain", 25)
                           : http_error(out, sizeof out, &req, status);

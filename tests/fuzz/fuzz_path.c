@@ -1,7 +1,8 @@
 /*
  * libFuzzer harness for stage 3's target-to-path resolution: for any request target,
- * decode_target either refuses it (400) or yields a path without a ".." segment, and
- * open_beneath never opens a file outside the root, whatever symlinks the root holds.
+ * decode_target either refuses it (400) or yields a path without a ".." segment,
+ * squeeze_path leaves it in one spelling (no "//" or "/./"), and open_beneath never
+ * opens a file outside the root, whatever symlinks the root holds.
  *
  * It compiles stage 3's server.c itself (its main renamed), so it tests the very
  * functions the server runs.
@@ -86,6 +87,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (const char *seg = path; *seg != '\0'; seg++)
         assert(!((seg == path || seg[-1] == '/') && strncmp(seg, "..", 2) == 0 &&
                  (seg[2] == '/' || seg[2] == '\0')));
+    /* One spelling per file: no empty or "." segment is left (a trailing "/" may be). */
+    squeeze_path(path);
+    assert(path[0] == '/' && strstr(path, "//") == NULL && strstr(path, "/./") == NULL);
+    assert(strcmp(path + strlen(path) - (strlen(path) >= 2 ? 2 : 0), "/.") != 0);
     name = path + strspn(path, "/");
     if (*name == '\0')
         name = ".";
