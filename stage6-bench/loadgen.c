@@ -20,6 +20,7 @@
 #include "net.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -85,6 +86,7 @@ struct conn {
     char head[HEAD_MAX];
     size_t headlen;
     bool in_body, close_after;
+    bool failed; /* an error is counted for the current request already: one per request */
     long long clen, got;
     long long start_ns, due_ns; /* request issued; next slow byte or retry */
 };
@@ -190,9 +192,14 @@ hist_ms(const struct hist *h, double p)
     return (double)h->max_us / 1000;
 }
 
+/* Count error e against c's current request, unless one is counted already (a 500 with
+ * no Content-Length is one failed request, not two). */
 static void
-count_error(enum error e)
+count_error(struct conn *c, enum error e)
 {
+    if (c->failed)
+        return;
+    c->failed = true;
     st.errors[e]++;
     st.tick_errors++;
 }
@@ -223,7 +230,7 @@ static void
 conn_fail(struct conn *c, enum error e)
 {
     if (c->kind != KIND_IDLE)
-        count_error(e);
+        count_error(c, e);
     conn_reset(c, RETRY_NS);
 }
 
@@ -245,7 +252,7 @@ conn_request(struct conn *c)
                  opt.host, opt.new_conn ? "Connection: close\r\n" : "");
     c->reqlen = (size_t)n < sizeof c->req ? (size_t)n : sizeof c->req - 1;
     c->reqpos = c->headlen = 0;
-    c->in_body = c->close_after = false;
+    c->in_body = c->close_after = c->failed = false;
     c->clen = -1;
     c->got = 0;
     c->state = CONN_SENDING;
@@ -262,10 +269,13 @@ conn_connect(struct conn *c)
 {
     int one = 1;
 
-    if (c->kind == KIND_LOAD && !may_issue())
+    if (c->kind == KIND_LOAD && !may_issue()) {
+        c->due_ns = LLONG_MAX; /* -n reached: nothing left to do, so no timer to wake for */
         return;
+    }
     if (c->kind == KIND_LOAD)
         st.issued++; /* a request begins with its connection */
+    c->failed = false;
     c->start_ns = now_ns();
     c->fd = socket(opt.sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
@@ -336,7 +346,7 @@ parse_head(struct conn *c, size_t len)
     if (len < 12 || strncmp(p, "HTTP/1.", 7) != 0 || sscanf(p + 9, "%3d", &status) != 1)
         status = -1;
     if (status != 200)
-        count_error(ERR_STATUS);
+        count_error(c, ERR_STATUS);
     while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL && ++p < end) {
         if (strncasecmp(p, "Content-Length:", 15) == 0)
             c->clen = strtoll(p + 15, NULL, 10);
@@ -350,11 +360,11 @@ parse_head(struct conn *c, size_t len)
 
 /* One response is complete: record it and go on. */
 static void
-conn_done(struct conn *c, bool counted_error)
+conn_done(struct conn *c)
 {
     long long now = now_ns();
 
-    if (!counted_error) {
+    if (!c->failed) {
         if (c->kind == KIND_LOAD) {
             st.ok++;
             st.bytes += c->got;
@@ -383,7 +393,6 @@ conn_receive(struct conn *c)
     char buf[65536];
     ssize_t n = read(c->fd, buf, sizeof buf);
     size_t used = 0;
-    bool bad = false;
 
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
@@ -417,7 +426,6 @@ conn_receive(struct conn *c)
             used += take - (c->headlen - headlen); /* the rest of buf is body */
             c->headlen = headlen;
             parse_head(c, headlen);
-            bad = c->t == NULL;
             if (c->clen < 0) {
                 conn_fail(c, ERR_LENGTH); /* the lab's servers always send one */
                 return;
@@ -430,16 +438,15 @@ conn_receive(struct conn *c)
             }
             if (c->t != NULL && c->t->expect != NULL &&
                 (c->clen != c->t->size || memcmp(buf + used, c->t->expect + c->got, take) != 0)) {
-                count_error(ERR_BYTES);
-                c->t = NULL; /* one error per response */
-                bad = true;
+                count_error(c, ERR_BYTES);
+                c->t = NULL; /* compare no more of it */
             }
             c->got += (long long)take;
             used += take;
         }
     }
     if (c->in_body && c->got == c->clen)
-        conn_done(c, bad || c->t == NULL);
+        conn_done(c);
 }
 
 /*

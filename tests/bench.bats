@@ -39,6 +39,39 @@ col() {
     [[ $(col requests) == 0 && $(col err_connect) -gt 0 ]] || false
 }
 
+@test "loadgen counts one error per failed request, however many ways it failed" {
+    command -v python3 >/dev/null || skip "python3 is needed for a server that answers badly"
+    # A server that answers 500 with no Content-Length and closes: a wrong status and a
+    # missing length, one request.
+    python3 -c 'import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept(); c.recv(4096); c.sendall(b"HTTP/1.1 500 Oops\r\nConnection: close\r\n\r\noops"); c.close()' \
+        >"$BATS_TEST_TMPDIR/port" 3>&- &
+    local fake=$! i
+    SERVER_PIDS+=("$fake")
+    for ((i = 0; i < 50; i++)); do [[ -s $BATS_TEST_TMPDIR/port ]] && break; sleep 0.1; done
+    PORT=$(cat "$BATS_TEST_TMPDIR/port") loadgen_csv -c 1 -n 5 /
+    echo "$HEADER"$'\n'"$ROW"
+    [[ $(col requests) == 0 && $(col errors) == 5 ]] || false
+}
+
+@test "loadgen -n sleeps while its last requests are out (no busy wait)" {
+    SRC="$BATS_TEST_TMPDIR/src"
+    mkdir -p "$SRC"
+    printf 'slow\n' >"$SRC/slow.txt"
+    printf 'fast\n' >"$SRC/fast.txt"
+    start_slowfs -d 1500 -m slow.txt "$SRC"
+    SERVER_BIN=thread_server start_server -q -r "$MNT"
+    # Two clients, a new connection each time: one waits 1.5 s for slow.txt, while the
+    # other is done at once and has nothing left to do but wait.
+    local cpu
+    cpu=$( { TIMEFORMAT='%U %S'; time "$LOADGEN" -p "$PORT" -o csv -C -c 2 -n 2 /slow.txt /fast.txt >/dev/null; } 2>&1)
+    echo "loadgen's CPU time, user and system: $cpu s"
+    awk -v u="${cpu% *}" -v s="${cpu#* }" 'BEGIN { exit !(u + s < 0.5) }'
+}
+
 @test "loadgen -n stops after that many responses, -d after that long" {
     SERVER_BIN=thread_server start_server -q
     loadgen_csv -c 7 -n 1000 /index.html
