@@ -60,7 +60,7 @@ grade:
 	@test -n "$(SUBMISSION)" || { echo "make grade needs SUBMISSION=DIR (a tree with stageN-* folders)"; exit 2; }
 	tests/grade $(SUBMISSION) $(STAGE)
 
-C_FILES  = $(wildcard common/*.[ch] stage[1-6]-*/*.[ch]) tests/tools/slowfs.c tests/tools/shortio.c tests/tools/aiofail.c $(wildcard tests/fuzz/*.c)
+C_FILES  = $(wildcard common/*.[ch] stage[1-6]-*/*.[ch]) tests/tools/slowfs.c tests/tools/shortio.c tests/tools/faults.c $(wildcard tests/fuzz/*.c)
 SH_FILES = tests/run tests/grade tests/test_helper.bash tests/tools/build tests/tools/handout \
            stage6-bench/bench stage6-bench/report .ci/run
 
@@ -70,7 +70,7 @@ lint:
 	shellcheck -S warning $(SH_FILES)
 	shellcheck -S warning -s bash -e SC2154 tests/*.bats # SC2154: bats sets $$stderr
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
-		--suppress=missingIncludeSystem -Icommon common stage[1-6]-* tests/tools/slowfs.c tests/tools/shortio.c tests/tools/aiofail.c
+		--suppress=missingIncludeSystem -Icommon common stage[1-6]-* tests/tools/slowfs.c tests/tools/shortio.c tests/tools/faults.c
 	for f in $(filter %.c,$(C_FILES)); do \
 		clang-tidy --quiet $$f -- -std=gnu11 -Icommon -D_GNU_SOURCE \
 			$$(pkg-config --cflags fuse3 2>/dev/null) 2>/dev/null || exit 1; done

@@ -509,11 +509,13 @@ accept_client(int listenfd, char *peer, size_t size)
     } while (fd < 0 && errno == ECONNABORTED); /* a client that gave up in the queue */
     if (fd >= 0) {
         addr_format(&sa, peer, size);
-    } else if (errno != EINTR && errno != EAGAIN) { /* EAGAIN: someone else took it */
-        /* Out of descriptors or memory, most likely.  The client stays queued, so trying
-         * again at once would spin: say so, and give our clients a second to finish. */
+    } else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        /* Out of descriptors or memory.  The client stays queued, so trying again at once
+         * would spin: say so, and give our clients a second to finish. */
         warn_sys("accept");
         sleep(1);
+    } else if (errno != EINTR && errno != EAGAIN) { /* EAGAIN: someone else took it */
+        warn_sys("accept"); /* that connection's own error (EPROTO, say): it alone is lost */
     }
     return fd;
 }

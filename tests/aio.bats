@@ -72,22 +72,22 @@ load test_helper
 }
 
 # An aio_read that glibc cannot start fails with EAGAIN (no helper thread to be had):
-# tests/tools/aiofail.so makes the first one fail.
+# tests/tools/faults.so makes the first one fail.
 @test "an aio_read that cannot start gets 500, and the connection goes on as a fresh one" {
     make_root
-    local aiofail="${EVLAB_TOOLS:-$BATS_TEST_DIRNAME/tools}/aiofail.so"
-    [[ -f $aiofail ]] || { echo "tests/tools/aiofail.so is not built (tests/tools/build)"; false; }
+    local faults="${EVLAB_TOOLS:-$BATS_TEST_DIRNAME/tools}/faults.so"
+    [[ -f $faults ]] || { echo "tests/tools/faults.so is not built (tests/tools/build)"; false; }
     printf 'small file\n' >"$ROOT/small.txt"
     head -c $((1024 * 1024)) /dev/urandom >"$ROOT/big.bin"
     # Stage 5: a cache of 16 KiB takes small.txt, never big.bin.
     local flags=()
     ((STAGE != 5)) || flags=(-c 16384)
-    AIOFAIL_CALLS=1 AIOFAIL_LOG="$BATS_TEST_TMPDIR/aiofail.log" SERVER_PRELOAD=$aiofail \
+    FAULT_AIO_READ=1 FAULT_LOG="$BATS_TEST_TMPDIR/faults.log" SERVER_PRELOAD=$faults \
         start_server "${flags[@]}"
     # One connection: the failed small file, then a big one, then the small one again.
     run -0 http -w '%{http_code} %{num_connects}\n' -o /dev/null "$(url /small.txt)" \
         -o "$BATS_TEST_TMPDIR/big" "$(url /big.bin)" -o "$BATS_TEST_TMPDIR/small" "$(url /small.txt)"
-    grep -q "aiofail: pid .* call 1" "$BATS_TEST_TMPDIR/aiofail.log"
+    grep -q "faults: pid .* aio_read 1" "$BATS_TEST_TMPDIR/faults.log"
     [[ ${lines[0]} == "500 1" ]] || { echo "the failed read: $output"; false; }
     [[ ${lines[1]} == "200 0" && ${lines[2]} == "200 0" ]] || { echo "$output"; false; }
     cmp "$ROOT/big.bin" "$BATS_TEST_TMPDIR/big"

@@ -342,6 +342,22 @@ dated_now() {
     [[ $output == "HTTP/1.1 200 OK"* ]] || false
 }
 
+# Linux hands a network error pending on a new connection (EPROTO, ENETDOWN, ...) to
+# accept() itself: tests/tools/faults.so makes the first accept() fail so.
+@test "a connection whose accept() fails (EPROTO) costs that client only" {
+    local faults="${EVLAB_TOOLS:-$BATS_TEST_DIRNAME/tools}/faults.so"
+    [[ -f $faults ]] || { echo "tests/tools/faults.so is not built (tests/tools/build)"; false; }
+    FAULT_ACCEPT=1 FAULT_LOG="$BATS_TEST_TMPDIR/faults.log" SERVER_PRELOAD=$faults start_server
+    run http -i "$(url /)" # the connection the fault takes: dropped
+    grep -q "faults: pid .* accept4\{0,1\} 1" "$BATS_TEST_TMPDIR/faults.log"
+    # The server is still there, answers the next client, and does not sleep on it.
+    kill -0 "$SERVER_PID"
+    run -0 http -i -w '%{time_total}' "$(url /)"
+    [[ $output == "HTTP/1.1 200 OK"* ]] || false
+    echo "answered in ${output##*$'\n'} s"
+    awk -v t="${output##*$'\n'}" 'BEGIN { exit !(t < 0.5) }'
+}
+
 @test "-h prints the usage and exits 0" {
     run -0 --separate-stderr "$(server_bin)" -h
     [[ $output == usage:*-p\ PORT* ]] || false

@@ -49,7 +49,7 @@ make_root() {
 # SERVER_PREFIX="strace -f ..." runs it under another command (SERVER_PID is that one's);
 # MEMCHECK=1 under valgrind, or the command in $VALGRIND (same PID).
 # SHORTIO=path/shortio.so (tests/run's short-I/O run) preloads the shim into the server;
-# SERVER_PRELOAD=lib.so preloads another (tests/tools/aiofail.so).
+# SERVER_PRELOAD=lib.so preloads another (tests/tools/faults.so).
 start_server() {
     local bin args=("$@")
     bin=$(server_bin)
