@@ -100,10 +100,7 @@ load test_helper
 
 # bats test_tags=nomemcheck
 @test "a read that outlasts -t: the client is dropped at -t and the loop never waits for the disk" {
-    SRC="$BATS_TEST_TMPDIR/src"
-    mkdir -p "$SRC"
-    printf 'slow file\n' >"$SRC/slow.txt"
-    printf 'fast file\n' >"$SRC/fast.txt"
+    make_src
     start_slowfs -d 3000 -m slow.txt "$SRC"
     start_server -t 1 -r "$MNT"
     # The slow file's read takes 3 s; at 1 s the server gives up on its client.

@@ -58,10 +58,7 @@ while True:
 }
 
 @test "loadgen -n sleeps while its last requests are out (no busy wait)" {
-    SRC="$BATS_TEST_TMPDIR/src"
-    mkdir -p "$SRC"
-    printf 'slow\n' >"$SRC/slow.txt"
-    printf 'fast\n' >"$SRC/fast.txt"
+    make_src
     start_slowfs -d 1500 -m slow.txt "$SRC"
     SERVER_BIN=thread_server start_server -q -r "$MNT"
     # Two clients, a new connection each time: one waits 1.5 s for slow.txt, while the

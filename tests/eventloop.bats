@@ -176,17 +176,18 @@ connect() {
     ((served == 700)) || false
 }
 
-# The server's open sockets, the listening one included.
-sockets() {
-    find "/proc/$SERVER_PID/fd" -lname 'socket:*' 2>/dev/null | wc -l
-}
-
-@test "a client that has its answer but never closes is let go after about a second, not -t" {
+# Start the server with -t 10 and a client on descriptor 5 that has its answer (the
+# server closes after it) but keeps the connection open.
+answered_client() {
     start_server -t 10
     connect 5
     printf 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&5
     run -0 timeout 5 head -n 1 <&5
     [[ $output == "HTTP/1.1 200 OK"* ]] || false
+}
+
+@test "a client that has its answer but never closes is let go after about a second, not -t" {
+    answered_client
     # The server has shut down its side and waits for the client's end (so that closing
     # cannot reset the connection under the answer), but only for about a second.
     local i
@@ -200,11 +201,7 @@ sockets() {
 }
 
 @test "SIGTERM with a client that has its answer but has not closed: the server exits at once" {
-    start_server -t 10
-    connect 5
-    printf 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&5
-    run -0 timeout 5 head -n 1 <&5
-    [[ $output == "HTTP/1.1 200 OK"* ]] || false
+    answered_client
     # Nothing is in flight: a stop must not wait for this client (nor for -t).
     local start=$SECONDS
     term_server

@@ -247,7 +247,7 @@ bin application/octet-stream' ext type
     # listening socket left), or a slow server's count would include its socket.
     local fds i
     for ((i = 0; i < 20; i++)); do
-        [[ $(find "/proc/$SERVER_PID/fd" -lname 'socket:*' | wc -l) == 1 ]] && break
+        (($(sockets) == 1)) && break
         sleep 0.1
     done
     fds=$(ls "/proc/$SERVER_PID/fd" | wc -l)

@@ -8,10 +8,7 @@ load test_helper
 SLOW_MS=1000 # far longer than it takes to start a second curl, even under sanitizers
 
 setup() {
-    SRC="$BATS_TEST_TMPDIR/src"
-    mkdir -p "$SRC"
-    printf 'slow file\n' >"$SRC/slow.txt"
-    printf 'fast file\n' >"$SRC/fast.txt"
+    make_src
     printf '<p>index\n' >"$SRC/index.html"
 }
 

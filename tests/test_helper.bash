@@ -191,6 +191,14 @@ start_slowfs() {
     skip "FUSE: slowfs could not mount here: $(head -c 300 "$MNT.log")"
 }
 
+# A folder for slowfs to mirror, "$BATS_TEST_TMPDIR/src" (SRC), holding slow.txt and fast.txt.
+make_src() {
+    SRC="$BATS_TEST_TMPDIR/src"
+    mkdir -p "$SRC"
+    printf 'slow file\n' >"$SRC/slow.txt"
+    printf 'fast file\n' >"$SRC/fast.txt"
+}
+
 # Unmount every slowfs this test mounted (after its servers have let go of the files).
 stop_slowfs() {
     local m pid mnt
@@ -229,6 +237,11 @@ pelt() {
     done
     exec {tick}>&-
     echo "$sent"
+}
+
+# How many sockets the server has open, its listening one included.
+sockets() {
+    find "/proc/$SERVER_PID/fd" -lname 'socket:*' 2>/dev/null | wc -l
 }
 
 # VmRSS or VmHWM (its peak) of process $1, in KiB.
