@@ -31,17 +31,17 @@ print([t for t in d["tests"] if t["name"].split(": ", 1)[1] == sys.argv[3]][0][s
     submission 1
     run -0 env GRADE_FILES="stage1 timeofday" GRADE_OUT="$BATS_TEST_TMPDIR/out" "$GRADE" "$SUB" 1
     echo "$output"
-    [[ ${lines[-1]} == "total: 5 / 5 points"* ]] || false
+    [[ ${lines[-1]} == "total: 6 / 6 points"* ]] || false
     # Gradescope's fields: a score, and per test a name, score, max_score and output.
     run -0 python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["score"] == 5 and len(d["tests"]) == 5, d
+assert d["score"] == 6 and len(d["tests"]) == 6, d
 for t in d["tests"]:
     assert isinstance(t["name"], str) and isinstance(t["output"], str)
     assert t["score"] == t["max_score"] == 1 and t["status"] == "passed", t
 import xml.dom.minidom
 x = xml.dom.minidom.parse(sys.argv[2])
-assert len(x.getElementsByTagName("testcase")) == 5
+assert len(x.getElementsByTagName("testcase")) == 6
 assert not x.getElementsByTagName("failure")' "$BATS_TEST_TMPDIR/out/results.json" "$BATS_TEST_TMPDIR/out/junit.xml"
 }
 
@@ -79,7 +79,7 @@ assert not x.getElementsByTagName("failure")' "$BATS_TEST_TMPDIR/out/results.jso
     echo 'this is not C' >>"$SUB"/stage1-*/server.c
     run -0 env GRADE_FILES="stage1" GRADE_OUT="$BATS_TEST_TMPDIR/out" "$GRADE" "$SUB" 1
     echo "$output"
-    [[ ${lines[-1]} == "total: 0 / 4 points"* ]] || false
+    [[ ${lines[-1]} == "total: 0 / 5 points"* ]] || false
     grep -q 'stage 1 did not build' "$BATS_TEST_TMPDIR/out/results.json"
     grep -q 'this is not C' "$BATS_TEST_TMPDIR/out/results.json"
 }
@@ -117,7 +117,8 @@ d = json.load(open(sys.argv[1]))
 print("\n".join(t["name"] for t in d["tests"] if t["status"] != "passed"))' "$BATS_TEST_TMPDIR/out/results.json"
     echo "$output"
     [[ $output == "stage 3: traversal attempts get 400 and never a byte from outside the root
-stage 3: a symlink pointing outside the root gets 403; one pointing inside is served" ]] || false
+stage 3: a symlink pointing outside the root gets 403; one pointing inside is served
+stage 3: a folder's index.html may be a symlink within the root" ]] || false
 }
 
 @test "a marker out of place stops the handout and names the file and line" {
