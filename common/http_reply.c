@@ -55,7 +55,7 @@ http_head(char *buf, size_t size, const struct http_request *req, int status, co
           long long length)
 {
     int minor = req ? req->minor : 1;
-    bool keep = req ? req->keep_alive : false;
+    bool keep = req != NULL && req->keep_alive && status != 503; /* 503: we are full, go */
     int n;
 
     n = snprintf(buf, size,

@@ -147,6 +147,8 @@ serve_error(struct conn *c, const struct http_request *req, int status)
 {
     c->status = status;
     c->outlen = http_error(c->out, sizeof c->out, req, status);
+    if (status == 503)
+        c->keep_alive = false; /* out of descriptors: let this client go too */
 }
 
 /* The value of hex digit c, or -1. */
@@ -665,13 +667,17 @@ accept_clients(int listenfd)
         if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
             continue;
         if (fd < 0 && (errno == EMFILE || errno == ENFILE) && spare_fd >= 0) {
-            /* The client stays queued, so select() would report the listener ready for
-             * ever: free our spare descriptor, take the client, refuse it, re-arm. */
+            /* A waiting client stays queued, so select() would report the listener ready
+             * for ever: free our spare descriptor, take the client, refuse it, re-arm.
+             * But accept() fails so even when nobody waits: then (EAGAIN) we are done,
+             * or this would loop for ever and never serve the clients we hold. */
             close(spare_fd);
             fd = accept(listenfd, NULL, NULL);
             if (fd >= 0)
                 refuse(fd);
             spare_fd = open("/dev/null", O_RDONLY);
+            if (fd < 0)
+                return;
             continue;
         }
         if (fd < 0) {

@@ -55,7 +55,8 @@ struct conn {
 /* Set by setup() before any client is served, and only read afterwards: threads may share them. */
 static long timeout = 10;
 static bool quiet;
-static int root_fd = -1; /* the document root: every file is opened beneath it */
+static int root_fd = -1;  /* the document root: every file is opened beneath it */
+static int spare_fd = -1; /* kept open to be freed when accept() runs out of descriptors */
 
 /* Not the usual volatile sig_atomic_t: that is safe only between a handler and the thread
  * it interrupts, and connection threads read this flag too.  A lock-free atomic is safe
@@ -463,8 +464,8 @@ serve_client(int fd, const char *peer)
             close(fd); /* cut short: the client is gone, or the file failed mid-way */
             return;
         }
-        if (!req.keep_alive || stopping())
-            break;
+        if (!req.keep_alive || c.status == 503 || stopping())
+            break; /* (a 503 always closes: we are out of descriptors or processes) */
     }
     close_gracefully(fd);
 }
@@ -509,9 +510,19 @@ accept_client(int listenfd, char *peer, size_t size)
     } while (fd < 0 && errno == ECONNABORTED); /* a client that gave up in the queue */
     if (fd >= 0) {
         addr_format(&sa, peer, size);
+    } else if ((errno == EMFILE || errno == ENFILE) && spare_fd >= 0) {
+        /* Out of descriptors, and the client stays queued: poll() would wake us for it at
+         * once, again and again.  Free our spare descriptor, take the client, refuse it
+         * (503 and close: the clients we hold are served meanwhile), re-arm. */
+        close(spare_fd);
+        if ((fd = accept(listenfd, NULL, NULL)) >= 0)
+            refuse(fd);
+        spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        fd = -1;
+        errno = EAGAIN;
     } else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        /* Out of descriptors or memory.  The client stays queued, so trying again at once
-         * would spin: say so, and give our clients a second to finish. */
+        /* Out of memory, or of descriptors with no spare left: say so, and give our
+         * clients a second to finish rather than spin. */
         warn_sys("accept");
         sleep(1);
     } else if (errno != EINTR && errno != EAGAIN) { /* EAGAIN: someone else took it */
@@ -556,6 +567,8 @@ setup(int argc, char *argv[])
     catch_signal(SIGINT, on_signal);
     catch_signal(SIGTERM, on_signal);
 
+    if ((spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+        die_sys("/dev/null");
     if ((root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         die_sys("cannot open root %s", root);
     if ((probe = open_beneath(root_fd, ".")) < 0)

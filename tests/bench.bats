@@ -166,6 +166,14 @@ stops_promptly() {
     stops_promptly thread_server
 }
 
+@test "the thread server out of descriptors (ulimit -n 64, 100 clients): answered or refused, no spinning, full recovery" {
+    SERVER_BIN=thread_server out_of_descriptors 64 100
+}
+
+@test "the fork server with 100 clients under ulimit -n 64: answered or refused, full recovery" {
+    SERVER_BIN=fork_server out_of_descriptors 64 100
+}
+
 @test "evict drops a file from the page cache" {
     command -v fincore >/dev/null || skip "fincore (util-linux) is not installed"
     head -c $((1024 * 1024)) /dev/urandom >"$BATS_TEST_TMPDIR/f"

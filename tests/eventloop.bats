@@ -210,6 +210,16 @@ answered_client() {
     exec 5>&-
 }
 
+@test "out of descriptors (ulimit -n 64, 100 clients): answered or refused, no spinning, full recovery" {
+    out_of_descriptors 64 100
+}
+
+# (Not under the short-I/O shim: 1100 answers a few bytes per write() take too long.)
+# bats test_tags=noshim
+@test "out of descriptors at the usual default (ulimit -n 1024, 1100 clients): the same" {
+    out_of_descriptors 1024 1100
+}
+
 @test "a client that resets mid-request costs the server nothing but that connection" {
     start_server
     # Leave the first answer unread and a second request half sent, then close: the

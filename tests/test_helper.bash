@@ -244,6 +244,58 @@ sockets() {
     find "/proc/$SERVER_PID/fd" -lname 'socket:*' 2>/dev/null | wc -l
 }
 
+# CPU time the server has used so far, in clock ticks (utime + stime).
+cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"
+}
+
+# Run the server under ulimit -n $1 and connect $2 clients, each sending a request: every
+# one must be answered, 200 or (past the limit) 503, while the server, full, sleeps; once
+# they go, it lets go of their descriptors, serves 20 new clients, and stops on SIGTERM.
+out_of_descriptors() {
+    local limit=$1 clients=$2 fds=() fd i answer served=0 refused=0 before after
+    ulimit -n $((clients + 100)) || skip "cannot raise the descriptor limit (ulimit -n $((clients + 100)))"
+    SERVER_NOFILE=$limit start_server -q -t 30
+    trap '' PIPE # a refused client's socket is closed: writing to it must not kill the test
+    for ((i = 0; i < clients; i++)); do
+        exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
+        fds+=("$fd")
+        { printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' >&"$fd"; } 2>/dev/null || true
+    done
+    for fd in "${fds[@]}"; do
+        answer=
+        # (bash's read -t waits in select(), which cannot watch a descriptor past 1023)
+        if ((fd < 1024)); then
+            read -r -t 5 -N 12 -u "$fd" answer || true
+        else
+            answer=$(timeout 5 head -c 12 <&"$fd") || true
+        fi
+        case $answer in
+        "HTTP/1.1 200") served=$((served + 1)) ;;
+        "HTTP/1.1 503") refused=$((refused + 1)) ;;
+        esac
+    done
+    # Holding its clients and out of descriptors, the server sleeps (10 ticks: 0.1 s).
+    before=$(cpu_ticks)
+    sleep 1
+    after=$(cpu_ticks)
+    echo "ulimit -n $limit, $clients clients: $served answered 200, $refused refused with 503;" \
+        "CPU over 1 s while full: $((after - before)) ticks"
+    ((served >= limit / 2 && served + refused == clients)) || false
+    ((after - before <= 10)) || false
+    for fd in "${fds[@]}"; do exec {fd}>&-; done
+    for ((i = 0; i < 50; i++)); do
+        (($(sockets) == 1)) && break
+        sleep 0.1
+    done
+    echo "sockets once they have gone: $(sockets)"
+    local args=()
+    for ((i = 0; i < 20; i++)); do args+=(-o /dev/null "$(url /)"); done
+    run -0 http --parallel --parallel-max 20 -w '%{http_code}\n' "${args[@]}"
+    [[ $(grep -c '^200$' <<<"$output") == 20 ]] || { echo "$output" | sort | uniq -c; false; }
+    term_server 2
+}
+
 # VmRSS or VmHWM (its peak) of process $1, in KiB.
 vm() {
     awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"
