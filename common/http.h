@@ -11,10 +11,11 @@
  * http_parse is strict (RFC 9112): one valid Host, one plain Content-Length, no
  * Transfer-Encoding, clean header lines.  req.keep_alive is false after any error
  * and after a request with a body, which is never read: the next request could
- * not be found, so the connection must close.  A 503 always says close.  Where no request could be parsed
- * (431, 503), pass NULL for req: the answer is then HTTP/1.1 with "Connection:
- * close".  Every head carries Date.  Reading and writing the bytes is each
- * stage's own lesson, so nothing here does I/O on a socket.
+ * not be found, so the connection must close.  A 503 always says close.  Where no
+ * request could be parsed (431, 503), pass NULL for req: the answer is then
+ * HTTP/1.1 with "Connection: close".  Every head carries Date.  Reading and
+ * writing the bytes is each stage's own lesson, so nothing here does I/O on a
+ * socket.
  */
 #ifndef EVLAB_HTTP_H
 #define EVLAB_HTTP_H
