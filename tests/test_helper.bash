@@ -291,8 +291,9 @@ out_of_descriptors() {
     echo "sockets once they have gone: $(sockets)"
     local args=()
     for ((i = 0; i < 20; i++)); do args+=(-o /dev/null "$(url /)"); done
-    run -0 http --parallel --parallel-max 20 -w '%{http_code}\n' "${args[@]}"
-    [[ $(grep -c '^200$' <<<"$output") == 20 ]] || { echo "$output" | sort | uniq -c; false; }
+    local codes
+    codes=$(http --parallel --parallel-max 20 -w '%{http_code}\n' "${args[@]}")
+    [[ $(grep -c '^200$' <<<"$codes") == 20 ]] || { echo "$codes" | sort | uniq -c; false; }
     term_server 2
 }
 
