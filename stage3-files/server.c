@@ -482,7 +482,10 @@ conn_read(struct conn *c)
             conn_close(c);
         return;
     }
-    c->last_active = now_ms();
+    /* -t runs from a head's first byte, not its latest: a client that drips a byte at a
+     * time must not hold its connection for ever (slowloris). */
+    if (c->inlen == 0)
+        c->last_active = now_ms();
     c->inlen += (size_t)n;
     conn_process(c);
     /* The socket is most likely writable: try now rather than wait for another turn. */

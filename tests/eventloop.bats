@@ -220,6 +220,31 @@ answered_client() {
     out_of_descriptors 1024 1100
 }
 
+@test "-t bounds a whole request head from its first byte: a client dripping bytes is cut (slowloris)" {
+    start_server -t 1
+    connect 5
+    trap '' PIPE
+    local i rc start=$SECONDS
+    printf 'GET / HTTP/1.1\r\nHost: x\r\n' >&5
+    # A header byte every 0.2 s: each is a sign of life, but the head never ends.
+    for ((i = 0; i < 25; i++)); do
+        { printf 'X' >&5; } 2>/dev/null || break
+        rc=0
+        read -r -t 0.2 -N 1 -u 5 _ || rc=$?
+        ((rc > 128)) || break # not a timeout: the server closed the connection
+    done
+    echo "the dripping client was cut after $((SECONDS - start)) s (-t 1; it dripped for up to 5 s)"
+    ((SECONDS - start <= 3)) || false
+    exec 5>&-
+    # A client that reads its answer slowly is another matter: while it keeps reading,
+    # it stays (stage 3 on: a 1 MiB file at 256 KiB/s, 4 s, with -t 1).
+    if ((STAGE >= 3)); then
+        head -c $((1024 * 1024)) /dev/urandom >"$ROOT/one.bin"
+        run -0 http --limit-rate 256K -o "$BATS_TEST_TMPDIR/one" "$(url /one.bin)"
+        cmp "$ROOT/one.bin" "$BATS_TEST_TMPDIR/one"
+    fi
+}
+
 @test "a client that resets mid-request costs the server nothing but that connection" {
     start_server
     # Leave the first answer unread and a second request half sent, then close: the
