@@ -1,9 +1,14 @@
 /* http_reply.c - response heads, error answers and the log line (see http.h). */
 #include "http.h"
 
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#define ADDR_ROOM 64 /* a peer's "[IPv6]:port", as net.h's ADDR_STRLEN */
 
 const char *
 http_reason(int status)
@@ -106,8 +111,40 @@ http_redirect_dir(char *buf, size_t size, const struct http_request *req)
     return n < size ? n : size - 1;
 }
 
+/*
+ * A log line must never stop the server.  stderr may be a pipe nobody reads (a crashed
+ * logger, a terminal scrolled back with Ctrl-S): once it is full, write() would wait, and
+ * in an event loop every client with it.  So write a line only when poll() says stderr
+ * takes it now (a line of at most PIPE_BUF bytes then goes whole, in one write()), else
+ * drop it and count it, and say how many went before the next line that gets through.
+ * The lock: the thread server logs from many threads.
+ */
 void
 http_log(const char *peer, const char *line, int status, long long bytes)
 {
-    fprintf(stderr, "%s \"%s\" %d %lld\n", peer, line ? line : "-", status, bytes);
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static unsigned long dropped;
+    struct pollfd err = {.fd = STDERR_FILENO, .events = POLLOUT};
+    char buf[HTTP_LOG_LINE + ADDR_ROOM + 64], note[96];
+    int n = snprintf(buf, sizeof buf, "%s \"%s\" %d %lld\n", peer, line ? line : "-", status,
+                     bytes);
+
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof buf)
+        n = (int)sizeof buf - 1;
+    pthread_mutex_lock(&lock);
+    if (poll(&err, 1, 0) == 1 && (err.revents & POLLOUT) != 0) {
+        if (dropped > 0) {
+            int k = snprintf(note, sizeof note,
+                             "(%lu log lines dropped: stderr was not taking them)\n", dropped);
+            if (write(STDERR_FILENO, note, (size_t)k) == k)
+                dropped = 0;
+        }
+        if (write(STDERR_FILENO, buf, (size_t)n) != n)
+            dropped++;
+    } else {
+        dropped++;
+    }
+    pthread_mutex_unlock(&lock);
 }
