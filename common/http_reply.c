@@ -126,8 +126,8 @@ http_log(const char *peer, const char *line, int status, long long bytes)
     static unsigned long dropped;
     struct pollfd err = {.fd = STDERR_FILENO, .events = POLLOUT};
     char buf[HTTP_LOG_LINE + ADDR_ROOM + 64], note[96];
-    int n = snprintf(buf, sizeof buf, "%s \"%s\" %d %lld\n", peer, line ? line : "-", status,
-                     bytes);
+    int n =
+        snprintf(buf, sizeof buf, "%s \"%s\" %d %lld\n", peer, line ? line : "-", status, bytes);
 
     if (n < 0)
         return;
