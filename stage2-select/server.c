@@ -82,7 +82,7 @@ on_signal(int sig)
 {
     switch (sig) {
     case SIGINT:
-    case SIGTERM: stop_requested = 1; break;
+    case SIGTERM: stop_requested = stop_requested + 1; break; /* a second one: stop now */
     }
 }
 
@@ -337,6 +337,8 @@ has_unread(int fd)
 static void
 event_loop(int listenfd, const sigset_t *waitmask)
 {
+    long long stop_by = 0; /* stopping: the answers under way get -t to finish, no more */
+
     for (;;) {
         fd_set rset, wset;
         int maxfd = -1, fd, n;
@@ -346,7 +348,10 @@ event_loop(int listenfd, const sigset_t *waitmask)
         if (stop_requested && listenfd >= 0) {
             close(listenfd); /* stop accepting */
             listenfd = -1;
+            stop_by = now + timeout_ms;
         }
+        /* A reader that takes a minute a megabyte must not hold the stop for an hour. */
+        bool hurry = stop_requested > 1 || (stop_by > 0 && now >= stop_by);
         /* select() overwrites its sets: build them anew on every turn. */
         FD_ZERO(&rset);
         FD_ZERO(&wset);
@@ -359,10 +364,11 @@ event_loop(int listenfd, const sigset_t *waitmask)
             if (c == NULL)
                 continue;
             /* Stopping: nothing is in flight for an idle client, or a request not yet
-             * whole, or one that has its answer and sent nothing since. */
-            if (stop_requested &&
-                (c->state == CONN_READING || (c->state == CONN_CLOSING && !has_unread(fd)))) {
-                conn_close(c);
+             * whole, or one that has its answer and sent nothing since; and once -t has
+             * passed, or a second signal came, nothing is waited for. */
+            if (hurry || (stop_requested && (c->state == CONN_READING ||
+                                             (c->state == CONN_CLOSING && !has_unread(fd))))) {
+                conn_close(c); /* (a cut answer is logged as such) */
                 continue;
             }
             if (stop_requested)
@@ -371,7 +377,8 @@ event_loop(int listenfd, const sigset_t *waitmask)
             maxfd = fd > maxfd ? fd : maxfd;
             busy = true;
             /* Sleep no longer than until the first client's -t runs out. */
-            long long left = conn_deadline(c) - now;
+            long long left =
+                (stop_by > 0 && stop_by < conn_deadline(c) ? stop_by : conn_deadline(c)) - now;
             if (wait < 0 || left < wait)
                 wait = left > 0 ? left : 0;
         }

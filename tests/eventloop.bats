@@ -272,6 +272,25 @@ answered_client() {
     exec 5>&- 6>&- 7>&-
 }
 
+@test "a second SIGTERM stops the server at once, with a client that never reads its answers" {
+    start_server -t 30
+    connect 5
+    # It sends requests and reads nothing: once its socket is full the server waits to
+    # write, and a first SIGTERM would wait for that answer (for up to -t).
+    (yes $'GET / HTTP/1.1\r\nHost: x\r\n\r' | timeout 20 cat >&5) 2>/dev/null 3>&- &
+    local writer=$!
+    sleep 1
+    kill -TERM "$SERVER_PID"
+    sleep 0.5
+    kill -0 "$SERVER_PID" # still finishing what it had begun
+    local start=$SECONDS
+    term_server
+    echo "exited $((SECONDS - start)) s after the second SIGTERM"
+    ((SECONDS - start <= 1)) || false
+    exec 5>&-
+    kill "$writer" 2>/dev/null || true
+}
+
 # (Not under the short-I/O shim: it counts threads, which the shim neither starts nor stops;
 # nor under valgrind, whose threads are its own.)
 # bats test_tags=noshim,nomemcheck

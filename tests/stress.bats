@@ -143,3 +143,20 @@ start_warm() {
     ((ERRORS == 0 && REQUESTS > 0)) || { echo "$ROW"; false; }
     settles_to "$BASE_FDS"
 }
+
+@test "a stop waits for a slow reader at most -t (10 s), then cuts its answer, logged" {
+    ((STAGE <= 5)) || skip "the fork and thread servers do not bound a stop's wait for a reader yet"
+    truncate -s 200M "$ROOT/big.bin"
+    start_server -t 10
+    # 200 MiB at 64 KiB/s would take 53 minutes, and the reader keeps reading.
+    CURL_TIME=60 http --limit-rate 64K -o /dev/null "$(url /big.bin)" 2>/dev/null 3>&- &
+    local reader=$! start
+    sleep 2
+    start=$SECONDS
+    term_server 30
+    figure "exited $((SECONDS - start)) s after SIGTERM with a 64 KiB/s reader of 200 MiB (-t 10)"
+    ((SECONDS - start <= 12)) || false
+    ((STAGE < 3)) || grep -q '"GET /big.bin HTTP/1.1" 200 ' "$SERVER_LOG"
+    kill "$reader" 2>/dev/null || true # (the socket buffers alone hold a minute of it)
+    wait "$reader" || true
+}
