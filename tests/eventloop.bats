@@ -273,11 +273,17 @@ answered_client() {
 }
 
 @test "a second SIGTERM stops the server at once, with a client that never reads its answers" {
+    local request=$'GET / HTTP/1.1\r\nHost: x\r\n\r'
+    if ((STAGE >= 3)); then
+        make_root
+        truncate -s 64M "$ROOT/big.bin"
+        request=$'GET /big.bin HTTP/1.1\r\nHost: x\r\n\r'
+    fi
     start_server -t 30
     connect 5
     # It sends requests and reads nothing: once its socket is full the server waits to
     # write, and a first SIGTERM would wait for that answer (for up to -t).
-    (yes $'GET / HTTP/1.1\r\nHost: x\r\n\r' | timeout 20 cat >&5) 2>/dev/null 3>&- &
+    (yes "$request" | timeout 20 cat >&5) 2>/dev/null 3>&- &
     local writer=$!
     sleep 1
     kill -TERM "$SERVER_PID"
