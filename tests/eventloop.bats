@@ -272,6 +272,24 @@ answered_client() {
     exec 5>&- 6>&- 7>&-
 }
 
+@test "SIGTERM reaches a server that is never idle (a client pipelining without pause)" {
+    start_server -t 30
+    connect 5
+    # Requests without pause, answers read as they come: some socket is ready on every
+    # turn, so pselect() never waits (under the short-I/O shim not for a moment).
+    (yes $'GET / HTTP/1.1\r\nHost: x\r\n\r' | timeout 20 cat >&5) 2>/dev/null 3>&- &
+    local writer=$!
+    timeout 20 cat <&5 >/dev/null 3>&- &
+    local reader=$!
+    sleep 1
+    local start=$SECONDS
+    term_server
+    echo "exited $((SECONDS - start)) s after SIGTERM"
+    ((SECONDS - start <= 3)) || false
+    exec 5>&-
+    kill "$writer" "$reader" 2>/dev/null || true
+}
+
 # (Not under the short-I/O shim: a few bytes per write() never fill the client's socket.)
 # bats test_tags=noshim
 @test "a second SIGTERM stops the server at once, with a client that never reads its answers" {
