@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define USAGE "[-a ADDR] [-p PORT] [-t SECS] [-r DIR] [-q] [-h]"
@@ -68,25 +69,34 @@ _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may only touch lock-
  * this pipe and nobody ever reads it, so from then on its read end is readable for good:
  * poll() waits on it beside a socket (a signal between testing a flag and going to sleep
  * cannot be missed: the self-pipe trick), and fork()ed children share it with the
- * parent, which alone gets the signal. */
+ * parent, which alone gets the signal.  The second pipe says "hurry": the stop's grace
+ * (-t) has run out, or a second signal came, and answers under way are cut. */
 static int stop_pipe[2] = {-1, -1};
+static int hurry_pipe[2] = {-1, -1};
 
-/* Only note which signal came, in the flag and in the pipe (write() is async-signal-safe).
- * A handler may run between any two instructions of the loop, so the loop, not the
- * handler, closes sockets and waits for clients. */
+/* Make the read end of pipe p readable for good (write() is async-signal-safe). */
+static void
+say(const int p[2])
+{
+    if (write(p[1], "", 1) < 0) {
+        /* full (it was said already), or not yet made: nothing to add */
+    }
+}
+
+/* Only note which signal came, in the flag and the pipes.  A handler may run between any
+ * two instructions of the loop, so the loop, not the handler, closes sockets and waits
+ * for clients. */
 static void
 on_signal(int sig)
 {
     int saved = errno; /* the code we interrupted may be about to read it */
 
-    switch (sig) {
-    case SIGINT:
-    case SIGTERM:
+    if (sig == SIGALRM || stop_requested) {
+        say(hurry_pipe); /* the grace is over, or a second SIGINT/SIGTERM */
+    } else {
         stop_requested = 1;
-        if (write(stop_pipe[1], "", 1) < 0) {
-            /* full (the stop was said already), or not yet made: nothing to add */
-        }
-        break;
+        say(stop_pipe);
+        alarm((unsigned)timeout); /* answers under way get -t to finish, then SIGALRM */
     }
     errno = saved;
 }
@@ -100,33 +110,55 @@ stopping(void)
     return poll(&p, 1, 0) > 0;
 }
 
-/* Wait until fd is readable: 1; or 0 if ms milliseconds pass (-1: no limit) or the stop
- * comes first; or -1 and errno (EINTR: a signal came). */
-static int
-wait_readable(int fd, int ms)
+/* The monotonic clock in milliseconds: for deadlines, which a change of the date must
+ * not move. */
+static long long
+now_ms(void)
 {
-    struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = stop_pipe[0], .events = POLLIN}};
-    int n = poll(p, 2, ms);
+    struct timespec ts;
 
-    if (n > 0 && p[1].revents != 0)
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until fd is ready for events (POLLIN or POLLOUT), or at most until deadline (ms,
+ * now_ms's clock; -1: no limit), or until pipe p says so (the stop, or hurry).  1: ready;
+ * 0: the time ran out or p spoke; -1 and errno (EINTR: a signal came). */
+static int
+wait_for(int fd, short events, long long deadline, const int p[2])
+{
+    struct pollfd w[2] = {{.fd = fd, .events = events}, {.fd = p[0], .events = POLLIN}};
+    long long left = deadline - now_ms();
+    int n = poll(w, 2, deadline < 0 ? -1 : left > 0 ? (int)left : 0);
+
+    if (n > 0 && w[1].revents != 0)
         return 0;
     return n;
 }
 
 /* Write all len bytes, resuming after short writes and EINTR.  Returns how many were
- * written: len, or fewer if a write failed (EPIPE, ECONNRESET, EAGAIN after -t seconds). */
+ * written: len, or fewer if the client is gone (EPIPE, ECONNRESET), took nothing for -t
+ * seconds, or the stop's grace ran out.  Each send() takes what fits without waiting,
+ * and the waiting is done in poll(), which a hurry wakes. */
 static size_t
 write_all(int fd, const char *buf, size_t len)
 {
     size_t done = 0;
 
     while (done < len) {
-        ssize_t n = write(fd, buf + done, len - done);
-        if (n < 0 && errno == EINTR)
+        ssize_t n = send(fd, buf + done, len - done, MSG_DONTWAIT);
+        if (n >= 0) {
+            done += (size_t)n;
             continue;
-        if (n < 0)
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            break; /* EPIPE, ECONNRESET: the client has gone */
+        /* The client's socket is full: wait, at most -t, for it to take some. */
+        int ready = wait_for(fd, POLLOUT, now_ms() + timeout * 1000, hurry_pipe);
+        if (ready == 0 || (ready < 0 && errno != EINTR))
             break;
-        done += (size_t)n;
     }
     return done;
 }
@@ -144,18 +176,20 @@ conn_write(struct conn *c, size_t len)
 /*
  * Read until a whole request head is at the start of in[] (a pipelined one may be
  * there already).  Returns its length; 0 if in[] is full without one; -1 if the
- * client closed, reset, or stayed silent for -t seconds, or the stop came while we
- * waited (an idle client, or a request not yet whole, is nothing in flight).
+ * client closed or reset, stayed silent for -t seconds, took longer than -t from its
+ * head's first byte to its last, or the stop came while we waited (an idle client, or
+ * a request not yet whole, is nothing in flight).
  */
 static ssize_t
 read_head(struct conn *c)
 {
+    long long deadline = now_ms() + timeout * 1000;
     size_t head;
 
     while ((head = http_head_len(c->in, c->inlen)) == 0) {
         if (c->inlen == sizeof c->in)
             return 0;
-        int ready = wait_readable(c->fd, (int)timeout * 1000);
+        int ready = wait_for(c->fd, POLLIN, deadline, stop_pipe);
         if (ready < 0 && errno == EINTR)
             continue;
         if (ready <= 0)
@@ -165,6 +199,10 @@ read_head(struct conn *c)
             continue;
         if (n <= 0)
             return -1;
+        /* -t runs from a head's first byte, not its latest: a client that drips a byte
+         * at a time must not hold its process or thread for ever (slowloris). */
+        if (c->inlen == 0)
+            deadline = now_ms() + timeout * 1000;
         c->inlen += (size_t)n;
     }
     return (ssize_t)head;
@@ -426,14 +464,6 @@ serve_client(int fd, const char *peer)
     int status;
     bool ok;
 
-    /* Blocking reads and writes, but none may wait longer than -t seconds. */
-    struct timeval tv = {.tv_sec = timeout};
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0) {
-        warn_sys("setsockopt");
-        close(fd);
-        return;
-    }
     /* A file leaves in 16 KiB writes.  Nagle's algorithm would hold each one back until
      * the client acknowledged the one before, and the client delays its ACKs by up to
      * 40 ms: a stall per response.  We never write a byte less than we have, so turn
@@ -500,7 +530,7 @@ accept_client(int listenfd, char *peer, size_t size)
 
     /* Sleep until a client or the stop comes, in one poll(): a stop that comes just
      * before we would have gone to sleep in accept() is not missed. */
-    if (wait_readable(listenfd, -1) <= 0) {
+    if (wait_for(listenfd, POLLIN, -1, stop_pipe) <= 0) {
         errno = EINTR; /* the stop, or a signal (SIGCHLD): the caller's loop looks */
         return -1;
     }
@@ -562,10 +592,12 @@ setup(int argc, char *argv[])
     if (sigaction(SIGPIPE, &ign, NULL) < 0)
         die_sys("sigaction");
     /* O_NONBLOCK on the end the handler writes: a handler must never wait. */
-    if (pipe(stop_pipe) < 0 || fcntl(stop_pipe[1], F_SETFL, O_NONBLOCK) < 0)
+    if (pipe(stop_pipe) < 0 || fcntl(stop_pipe[1], F_SETFL, O_NONBLOCK) < 0 ||
+        pipe(hurry_pipe) < 0 || fcntl(hurry_pipe[1], F_SETFL, O_NONBLOCK) < 0)
         die_sys("pipe");
     catch_signal(SIGINT, on_signal);
     catch_signal(SIGTERM, on_signal);
+    catch_signal(SIGALRM, on_signal);
 
     if ((spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
         die_sys("/dev/null");

@@ -174,6 +174,22 @@ stops_promptly() {
     SERVER_BIN=fork_server out_of_descriptors 64 100
 }
 
+@test "the fork server cuts a client dripping its head within -t (slowloris)" {
+    SERVER_BIN=fork_server drip_is_cut
+}
+
+@test "the thread server cuts a client dripping its head within -t (slowloris)" {
+    SERVER_BIN=thread_server drip_is_cut
+}
+
+@test "the fork server stops at once on a second SIGTERM, cutting an answer under way" {
+    SERVER_BIN=fork_server second_term_cuts
+}
+
+@test "the thread server stops at once on a second SIGTERM, cutting an answer under way" {
+    SERVER_BIN=thread_server second_term_cuts
+}
+
 @test "evict drops a file from the page cache" {
     command -v fincore >/dev/null || skip "fincore (util-linux) is not installed"
     head -c $((1024 * 1024)) /dev/urandom >"$BATS_TEST_TMPDIR/f"

@@ -6,11 +6,6 @@
 
 load test_helper
 
-# Open a connection on descriptor $1 (bash /dev/tcp).
-connect() {
-    eval "exec $1<>/dev/tcp/127.0.0.1/$PORT"
-}
-
 @test "200 concurrent clients are all answered correctly" {
     start_server -q
     local args=() i base
@@ -190,13 +185,10 @@ answered_client() {
     answered_client
     # The server has shut down its side and waits for the client's end (so that closing
     # cannot reset the connection under the answer), but only for about a second.
-    local i
-    for ((i = 0; i < 30; i++)); do
-        (($(sockets) == 1)) && break
-        sleep 0.1
-    done
-    echo "the server's sockets after $((i / 10)).$((i % 10)) s: $(sockets) (the listening one and the client's)"
-    (($(sockets) == 1)) || false
+    local status=0
+    only_listening 3 || status=$?
+    echo "the server's sockets after $WAITED: $(sockets) (the listening one and the client's)"
+    ((status == 0)) || false
     exec 5>&-
 }
 
@@ -221,28 +213,7 @@ answered_client() {
 }
 
 @test "-t bounds a whole request head from its first byte: a client dripping bytes is cut (slowloris)" {
-    start_server -t 1
-    connect 5
-    trap '' PIPE
-    local i rc start=$SECONDS
-    printf 'GET / HTTP/1.1\r\nHost: x\r\n' >&5
-    # A header byte every 0.2 s: each is a sign of life, but the head never ends.
-    for ((i = 0; i < 25; i++)); do
-        { printf 'X' >&5; } 2>/dev/null || break
-        rc=0
-        read -r -t 0.2 -N 1 -u 5 _ || rc=$?
-        ((rc > 128)) || break # not a timeout: the server closed the connection
-    done
-    echo "the dripping client was cut after $((SECONDS - start)) s (-t 1; it dripped for up to 5 s)"
-    ((SECONDS - start <= 3)) || false
-    exec 5>&-
-    # A client that reads its answer slowly is another matter: while it keeps reading,
-    # it stays (stage 3 on: a 1 MiB file at 256 KiB/s, 4 s, with -t 1).
-    if ((STAGE >= 3)); then
-        head -c $((1024 * 1024)) /dev/urandom >"$ROOT/one.bin"
-        run -0 http --limit-rate 256K -o "$BATS_TEST_TMPDIR/one" "$(url /one.bin)"
-        cmp "$ROOT/one.bin" "$BATS_TEST_TMPDIR/one"
-    fi
+    drip_is_cut
 }
 
 @test "a client that resets mid-request costs the server nothing but that connection" {
@@ -293,28 +264,7 @@ answered_client() {
 # (Not under the short-I/O shim: a few bytes per write() never fill the client's socket.)
 # bats test_tags=noshim
 @test "a second SIGTERM stops the server at once, with a client that never reads its answers" {
-    local request=$'GET / HTTP/1.1\r\nHost: x\r\n\r'
-    if ((STAGE >= 3)); then
-        make_root
-        truncate -s 64M "$ROOT/big.bin"
-        request=$'GET /big.bin HTTP/1.1\r\nHost: x\r\n\r'
-    fi
-    start_server -t 30
-    connect 5
-    # It sends requests and reads nothing: once its socket is full the server waits to
-    # write, and a first SIGTERM would wait for that answer (for up to -t).
-    (yes "$request" | timeout 20 cat >&5) 2>/dev/null 3>&- &
-    local writer=$!
-    sleep 1
-    kill -TERM "$SERVER_PID"
-    sleep 0.5
-    kill -0 "$SERVER_PID" # still finishing what it had begun
-    local start=$SECONDS
-    term_server
-    echo "exited $((SECONDS - start)) s after the second SIGTERM"
-    ((SECONDS - start <= 1)) || false
-    exec 5>&-
-    kill "$writer" 2>/dev/null || true
+    second_term_cuts
 }
 
 # (Not under the short-I/O shim: it counts threads, which the shim neither starts nor stops;

@@ -239,6 +239,36 @@ bin application/octet-stream' ext type
     ((peak - before < 8192)) || false
 }
 
+# (Not under the short-I/O shim: a few bytes per write() never fill the client's socket.)
+# bats test_tags=noshim
+@test "-t 1 bounds silence, not a response: a reader that keeps reading stays; one that stops is cut" {
+    head -c $((8 * 1024 * 1024)) /dev/urandom >"$ROOT/eight.bin"
+    start_server -q -t 1
+    # 4 MiB at once, then 128 KiB every 0.1 s: the answer takes some 4 s, more than the
+    # socket buffers hold, so the server waits to write again and again, never for -t.
+    local start=$SECONDS
+    # shellcheck disable=SC2016 # the inner script expands its own arguments
+    timeout 20 bash -c 'exec 5<>"/dev/tcp/127.0.0.1/$0"
+        printf "GET /eight.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" >&5
+        head -c $((4 * 1024 * 1024)) <&5 >"$1"
+        size=0
+        while (($(stat -c %s "$1") > size)); do
+            size=$(stat -c %s "$1")
+            sleep 0.1
+            head -c $((128 * 1024)) <&5 >>"$1"
+        done' "$PORT" "$BATS_TEST_TMPDIR/answer" 3>&-
+    echo "the slow reader was done after $((SECONDS - start)) s; it got $(stat -c %s "$BATS_TEST_TMPDIR/answer") bytes"
+    body <"$BATS_TEST_TMPDIR/answer" | cmp "$ROOT/eight.bin" -
+    # A client that asks for it and reads nothing is let go about -t after its socket filled.
+    connect 5
+    printf 'GET /eight.bin HTTP/1.1\r\nHost: x\r\n\r\n' >&5
+    local status=0
+    only_listening 5 || status=$?
+    echo "the server's sockets $WAITED after a request never read: $(sockets)"
+    ((status == 0)) || false
+    exec 5>&-
+}
+
 @test "a client that disconnects mid-download frees everything" {
     truncate -s 200M "$ROOT/huge.bin"
     start_server -q
@@ -246,10 +276,7 @@ bin application/octet-stream' ext type
     # Count the descriptors once the server has seen that client go too (only the
     # listening socket left), or a slow server's count would include its socket.
     local fds i
-    for ((i = 0; i < 20; i++)); do
-        (($(sockets) == 1)) && break
-        sleep 0.1
-    done
+    only_listening 2 || true
     fds=$(ls "/proc/$SERVER_PID/fd" | wc -l)
     CURL_TIME=0.3 http --limit-rate 10M -o /dev/null "$(url /huge.bin)" || true
     # Its socket and its file are closed (give it 2 s), and the server serves on.

@@ -244,6 +244,19 @@ sockets() {
     find "/proc/$SERVER_PID/fd" -lname 'socket:*' 2>/dev/null | wc -l
 }
 
+# Wait up to $1 seconds for the server to hold no socket but its listening one; set WAITED
+# to how long that took ("1.2 s"). Fails if it still holds more.
+only_listening() {
+    local i
+    for ((i = 0; i < $1 * 10; i++)); do
+        (($(sockets) == 1)) && break
+        sleep 0.1
+    done
+    # shellcheck disable=SC2034 # for the caller
+    WAITED="$((i / 10)).$((i % 10)) s"
+    (($(sockets) == 1))
+}
+
 # CPU time the server has used so far, in clock ticks (utime + stime).
 cpu_ticks() {
     awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"
@@ -284,10 +297,7 @@ out_of_descriptors() {
     ((served >= limit / 2 && served + refused == clients)) || false
     ((after - before <= 10)) || false
     for fd in "${fds[@]}"; do exec {fd}>&-; done
-    for ((i = 0; i < 50; i++)); do
-        (($(sockets) == 1)) && break
-        sleep 0.1
-    done
+    only_listening 5 || true
     echo "sockets once they have gone: $(sockets)"
     local args=()
     for ((i = 0; i < 20; i++)); do args+=(-o /dev/null "$(url /)"); done
@@ -295,6 +305,62 @@ out_of_descriptors() {
     codes=$(http --parallel --parallel-max 20 -w '%{http_code}\n' "${args[@]}")
     [[ $(grep -c '^200$' <<<"$codes") == 20 ]] || { echo "$codes" | sort | uniq -c; false; }
     term_server 2
+}
+
+# Open a connection to the server on descriptor $1 (bash /dev/tcp).
+connect() {
+    eval "exec $1<>/dev/tcp/127.0.0.1/$PORT"
+}
+
+# Under -t 1, a client that drips a header byte every 0.2 s is cut within about -t of its
+# head's first byte (slowloris).  (A slow reader stays: files.bats.)
+drip_is_cut() {
+    start_server -t 1
+    connect 5
+    trap '' PIPE
+    local i rc start=$SECONDS
+    printf 'GET / HTTP/1.1\r\nHost: x\r\n' >&5
+    # Each byte is a sign of life, but the head never ends.
+    for ((i = 0; i < 25; i++)); do
+        { printf 'X' >&5; } 2>/dev/null || break
+        rc=0
+        read -r -t 0.2 -N 1 -u 5 _ || rc=$?
+        ((rc > 128)) || break # not a timeout: the server closed the connection
+    done
+    echo "the dripping client was cut after $((SECONDS - start)) s (-t 1; it dripped for up to 5 s)"
+    ((SECONDS - start <= 3)) || false
+    exec 5>&-
+}
+
+# A first SIGTERM waits (up to -t 30) for the answer under way to a client that sends
+# requests and reads nothing; a second one cuts it: the server exits 0 within a second,
+# and (stage 3 on, a 64 MiB file) its log shows the cut answer.
+second_term_cuts() {
+    local request=$'GET / HTTP/1.1\r\nHost: x\r\n\r'
+    if ((STAGE >= 3)); then
+        make_root
+        truncate -s 64M "$ROOT/big.bin"
+        request=$'GET /big.bin HTTP/1.1\r\nHost: x\r\n\r'
+    fi
+    start_server -t 30
+    connect 5
+    # Once its socket is full, the server waits to write.
+    (yes "$request" | timeout 20 cat >&5) 2>/dev/null 3>&- &
+    local writer=$!
+    sleep 1
+    kill -TERM "$SERVER_PID"
+    sleep 0.5
+    kill -0 "$SERVER_PID" # still finishing what it had begun
+    local start=$SECONDS
+    term_server
+    echo "exited $((SECONDS - start)) s after the second SIGTERM"
+    ((SECONDS - start <= 1)) || false
+    exec 5>&-
+    kill "$writer" 2>/dev/null || true
+    if ((STAGE >= 3)); then
+        grep '/big.bin' "$SERVER_LOG" | tail -n 1
+        grep -q '"GET /big.bin HTTP/1.1" 200 ' "$SERVER_LOG"
+    fi
 }
 
 # VmRSS or VmHWM (its peak) of process $1, in KiB.
