@@ -11,9 +11,10 @@
  *
  * An entry lives while it is in the cache or a response holds a reference, so
  * clearing the cache never frees bytes that are still being sent.  The capacity
- * bounds every byte the cache holds: entries being sent after they were evicted,
- * and loads under way (one per file however many ask for it; cache_reserve says
- * NULL to the others, who stream the file instead).  A load that cache_clear
+ * bounds every byte the cache holds, an entry's bookkeeping and key as well as the
+ * file's bytes: entries being sent after they were evicted, and loads under way
+ * (one per file however many ask for it; cache_reserve says NULL to the others, who
+ * stream the file instead).  A load that cache_clear
  * dropped is not kept when it is committed: it may hold the file as it was.
  */
 #ifndef EVLAB_CACHE_H
@@ -30,6 +31,7 @@ struct cache_entry {
     const char *type; /* Content-Type */
     /* private to cache.c */
     char *key;
+    size_t cost;                     /* bytes it takes: this struct, its key, its data */
     struct cache *cache;             /* the cache whose capacity it counts against */
     int refs;                        /* responses sending from data, or loading it */
     bool cached;                     /* still in the cache (not evicted or cleared) */
@@ -39,7 +41,7 @@ struct cache_entry {
 };
 
 struct cache_stats {
-    size_t entries, bytes;
+    size_t entries, bytes; /* bytes: what the cached entries cost (see cache_entry) */
     unsigned long long hits, misses;
 };
 
@@ -49,7 +51,7 @@ struct cache *cache_create(size_t capacity);
 /* Free the cache and its entries; no entry may still be referenced. */
 void cache_destroy(struct cache *c);
 
-/* Could a file of size bytes ever be kept? */
+/* Could a file of size bytes ever be kept (under a short key)? */
 bool cache_fits(const struct cache *c, size_t size);
 
 /* The entry for key with a reference taken, counting a hit; NULL (a miss) if absent

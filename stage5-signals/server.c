@@ -370,7 +370,12 @@ serve(struct conn *c, const struct http_request *req)
     /* "/a/b" names "a/b" under the root; "/" the root itself. */
     name = key = path + strspn(path, "/");
     if (*name == '\0')
-        name = key = ".";
+        name = ".";
+    /* A folder's file is its index.html: "/docs/" and "/docs/index.html" are one entry. */
+    if (path[strlen(path) - 1] == '/') {
+        snprintf(index, sizeof index, "%sindex.html", key);
+        key = index;
+    }
     if ((e = cache_get(cache, key)) != NULL) {
         /* A hit: no open(), no read(); the entry is ours until cache_release. */
         c->status = 200;
@@ -392,8 +397,7 @@ serve(struct conn *c, const struct http_request *req)
             c->outlen = http_redirect_dir(c->out, sizeof c->out, req);
             return;
         }
-        /* Its index.html, opened from the root: it may be a symlink to anywhere inside. */
-        snprintf(index, sizeof index, "%sindex.html", strcmp(name, ".") == 0 ? "" : name);
+        /* Its index.html (key), opened from the root: it may be a symlink to anywhere inside. */
         name = index;
         fd = open_beneath(root_fd, name);
         if (fd < 0 && errno == ENOENT)

@@ -42,8 +42,9 @@ field() {
     line=$(stats)
     echo "$line"
     [[ $(field "$line" misses) == 1 && $(field "$line" hits) == 1 ]] || false
-    [[ $(field "$line" entries) == 1 && $(field "$line" bytes) == 7 ]] || false
-    [[ $(field "$line" requests) == 2 ]] || false
+    [[ $(field "$line" entries) == 1 && $(field "$line" requests) == 2 ]] || false
+    # bytes: what the entry costs, the file's 7 bytes and its bookkeeping (not a KiB more).
+    (($(field "$line" bytes) > 7 && $(field "$line" bytes) < 7 + 1024)) || false
 }
 
 @test "a changed file is served from the cache until SIGHUP, from disk after" {
@@ -200,8 +201,8 @@ field() {
 # bats test_tags=nomemcheck
 @test "-c bounds memory, loads included: 100 clients at once for a 1 MiB file load it once" {
     head -c $((1024 * 1024)) /dev/urandom >"$ROOT/one.bin"
-    start_server -q -c $((1024 * 1024))
-    http -o /dev/null "$(url /index.html)"
+    start_server -q -c $((2 * 1024 * 1024))
+    http -o /dev/null "$(url /missing)" # a first request (404: nothing to cache)
     local before peak args=() i
     before=$(vm "$SERVER_PID" VmRSS)
     # At 4 MB/s each download takes a quarter of a second: the 100 misses overlap.
@@ -213,7 +214,10 @@ field() {
     echo "RSS before: $before KiB, peak: $peak KiB (one 1 MiB load, 100 connections' buffers)"
     ((peak - before < 24 * 1024)) || false
     # Loaded once, and kept.
-    [[ $(field "$(stats)" entries) == 1 ]] || false
+    local line
+    line=$(stats)
+    echo "$line"
+    [[ $(field "$line" entries) == 1 ]] || false
     run -0 http -o /dev/null -w '%{http_code}' "$(url /one.bin)"
     [[ $(field "$(stats)" hits) -ge 1 ]] || false
 }
@@ -230,4 +234,36 @@ field() {
     line=$(stats)
     echo "$line"
     [[ $(field "$line" entries) == 1 && $(field "$line" misses) == 1 && $(field "$line" hits) == 3 ]] || false
+}
+
+@test "every spelling of a file's path is one cache entry: escapes, dots, slashes, queries, its folder" {
+    mkdir -p "$ROOT/d"
+    printf 'one file\n' >"$ROOT/d/index.html"
+    start_server -q
+    local spellings=(/d/index.html /d/ /d// //d/ /./d/ /d/./ /%64/ /d/%69ndex.html /d/index%2ehtml
+        /%2e/d/index.html /d/index.html?a=1 /d/?b=2 /.//d/.//index.html /%2F/d/index.html) args=() t
+    for t in "${spellings[@]}"; do args+=(-o /dev/null -w '%{http_code} ' "$(url "$t")"); done
+    run -0 http --path-as-is "${args[@]}"
+    echo "statuses: $output"
+    [[ $output == "$(printf '200 %.0s' "${spellings[@]}")" ]] || false
+    local line
+    line=$(stats)
+    echo "$line (${#spellings[@]} spellings)"
+    [[ $(field "$line" entries) == 1 && $(field "$line" misses) == 1 ]] || false
+}
+
+@test "-c counts what an entry costs, not only the file's bytes: 2000 one-byte files with long names" {
+    local name i
+    name=$(printf 'n%.0s' {1..200})
+    for ((i = 0; i < 2000; i++)); do printf 'x' >"$ROOT/$name$i"; done
+    start_server -q -c 100000
+    local args=()
+    for ((i = 0; i < 2000; i++)); do args+=(-o /dev/null "$(url "/$name$i")"); done
+    http "${args[@]}"
+    local line
+    line=$(stats)
+    echo "$line (-c 100000; each entry holds a name of over 200 bytes)"
+    # Each entry holds its name: 2000 of them cannot fit in 100000 bytes.
+    (($(field "$line" entries) * 200 <= 100000)) || false
+    (($(field "$line" bytes) <= 100000)) || false
 }
