@@ -362,18 +362,7 @@ dated_now() {
 # the log is not a socket.)
 # bats test_tags=noshim
 @test "a log nobody reads never stops the server: lines are dropped, counted and the count said" {
-    # stderr is a pipe the test reads the first line of ("listening on"), then leaves:
-    # once it is full (64 KiB, some 900 log lines) a write() to it would wait for ever.
-    local fifo="$BATS_TEST_TMPDIR/stderr" args=()
-    mkfifo "$fifo"
-    ((STAGE < 3)) || { make_root && args=(-r "$ROOT"); }
-    "$(server_bin)" -a 127.0.0.1 -p 0 "${args[@]}" 2>"$fifo" 3>&- &
-    SERVER_PID=$!
-    SERVER_PIDS+=("$SERVER_PID")
-    local line
-    exec 7<"$fifo"
-    read -r -t 5 line <&7
-    PORT=${line##*:}
+    start_server_unread_log
     # 3000 requests (one connection, curl globbing; stage 1 answers one a connection).
     run -0 timeout 20 curl -sS --max-time 20 -o /dev/null -w '%{http_code}\n' "$(url "/?n=[1-3000]")"
     [[ $(grep -c '^200$' <<<"$output") == 3000 ]] || { echo "$output" | sort | uniq -c; false; }

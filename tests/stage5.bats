@@ -8,26 +8,9 @@ setup() {
     make_root
 }
 
-# Send SIGUSR1 and print the stats line it makes (waits for it: no traffic needed).
-stats() {
-    local before i
-    before=$(grep -c '^cache: ' "$SERVER_LOG" || true)
-    kill -USR1 "$SERVER_PID"
-    for ((i = 0; i < 100; i++)); do
-        (($(grep -c '^cache: ' "$SERVER_LOG" || true) > before)) && break
-        sleep 0.02
-    done
-    grep '^cache: ' "$SERVER_LOG" | tail -n 1
-}
-
-# One field of a stats line: field "$line" hits
-field() {
-    sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<"$1"
-}
-
 @test "SIGUSR1 prints one well-formed stats line at once, even to an idle server" {
     start_server
-    run -0 stats
+    run -0 cache_stats
     [[ $output =~ ^cache:\ entries=[0-9]+\ bytes=[0-9]+\ hits=[0-9]+\ misses=[0-9]+\ requests=[0-9]+$ ]] || false
     [[ $(grep -c '^cache: ' "$SERVER_LOG") == 1 ]] || false
 }
@@ -39,12 +22,12 @@ field() {
     run -0 http "$(url /a.txt)"
     [[ $output == cached ]] || false
     local line
-    line=$(stats)
+    line=$(cache_stats)
     echo "$line"
-    [[ $(field "$line" misses) == 1 && $(field "$line" hits) == 1 ]] || false
-    [[ $(field "$line" entries) == 1 && $(field "$line" requests) == 2 ]] || false
+    [[ $(stat_field "$line" misses) == 1 && $(stat_field "$line" hits) == 1 ]] || false
+    [[ $(stat_field "$line" entries) == 1 && $(stat_field "$line" requests) == 2 ]] || false
     # bytes: what the entry costs, the file's 7 bytes and its bookkeeping (not a KiB more).
-    (($(field "$line" bytes) > 7 && $(field "$line" bytes) < 7 + 1024)) || false
+    (($(stat_field "$line" bytes) > 7 && $(stat_field "$line" bytes) < 7 + 1024)) || false
 }
 
 @test "a changed file is served from the cache until SIGHUP, from disk after" {
@@ -57,7 +40,7 @@ field() {
     [[ $output == "old bytes" ]] || false
     kill -HUP "$SERVER_PID"
     # The stats line comes after the flush: the loop handles signals in one place.
-    [[ $(field "$(stats)" entries) == 0 ]] || false
+    [[ $(stat_field "$(cache_stats)" entries) == 0 ]] || false
     run -0 http "$(url /f.txt)"
     [[ $output == "new bytes" ]] || false
 }
@@ -68,8 +51,8 @@ field() {
     http -o /dev/null "$(url /x.txt)"
     http -o /dev/null "$(url /x.txt)"
     local line
-    line=$(stats)
-    [[ $(field "$line" hits) == 0 && $(field "$line" entries) == 0 && $(field "$line" misses) == 2 ]] || false
+    line=$(cache_stats)
+    [[ $(stat_field "$line" hits) == 0 && $(stat_field "$line" entries) == 0 && $(stat_field "$line" misses) == 2 ]] || false
 }
 
 @test "capacity is respected under eviction, least recently used first" {
@@ -80,16 +63,16 @@ field() {
     http -o /dev/null "$(url /a.bin)" # a is now the most recent; b the least
     http -o /dev/null "$(url /d.bin)" # evicts b
     local line
-    line=$(stats)
-    [[ $(field "$line" entries) == 3 && $(field "$line" hits) == 1 && $(field "$line" misses) == 4 ]] || false
+    line=$(cache_stats)
+    [[ $(stat_field "$line" entries) == 3 && $(stat_field "$line" hits) == 1 && $(stat_field "$line" misses) == 4 ]] || false
     http -o /dev/null "$(url /a.bin)"
-    [[ $(field "$(stats)" hits) == 2 ]] || false # a stayed
+    [[ $(stat_field "$(cache_stats)" hits) == 2 ]] || false # a stayed
     http -o /dev/null "$(url /b.bin)"
-    [[ $(field "$(stats)" misses) == 5 ]] || false # b was evicted
+    [[ $(stat_field "$(cache_stats)" misses) == 5 ]] || false # b was evicted
     for i in e f g h a b c d; do
         http -o /dev/null "$(url "/$i.bin")"
-        line=$(stats)
-        (($(field "$line" bytes) <= 100000)) || { echo "$line"; false; }
+        line=$(cache_stats)
+        (($(stat_field "$line" bytes) <= 100000)) || { echo "$line"; false; }
     done
 }
 
@@ -100,8 +83,8 @@ field() {
     http -o "$BATS_TEST_TMPDIR/big" "$(url /big.bin)"
     cmp "$ROOT/big.bin" "$BATS_TEST_TMPDIR/big"
     local line
-    line=$(stats)
-    [[ $(field "$line" entries) == 0 && $(field "$line" misses) == 2 ]] || false
+    line=$(cache_stats)
+    [[ $(stat_field "$line" entries) == 0 && $(stat_field "$line" misses) == 2 ]] || false
 }
 
 @test "SIGHUP while 100 clients download cached files: every download byte-exact" {
@@ -215,11 +198,11 @@ field() {
     ((peak - before < 24 * 1024)) || false
     # Loaded once, and kept.
     local line
-    line=$(stats)
+    line=$(cache_stats)
     echo "$line"
-    [[ $(field "$line" entries) == 1 ]] || false
+    [[ $(stat_field "$line" entries) == 1 ]] || false
     run -0 http -o /dev/null -w '%{http_code}' "$(url /one.bin)"
-    [[ $(field "$(stats)" hits) -ge 1 ]] || false
+    [[ $(stat_field "$(cache_stats)" hits) -ge 1 ]] || false
 }
 
 @test "/x, //x and /./x are one file, and one cache entry" {
@@ -231,9 +214,9 @@ field() {
         [[ $output == "one file" ]] || false
     done
     local line
-    line=$(stats)
+    line=$(cache_stats)
     echo "$line"
-    [[ $(field "$line" entries) == 1 && $(field "$line" misses) == 1 && $(field "$line" hits) == 3 ]] || false
+    [[ $(stat_field "$line" entries) == 1 && $(stat_field "$line" misses) == 1 && $(stat_field "$line" hits) == 3 ]] || false
 }
 
 @test "every spelling of a file's path is one cache entry: escapes, dots, slashes, queries, its folder" {
@@ -247,9 +230,9 @@ field() {
     echo "statuses: $output"
     [[ $output == "$(printf '200 %.0s' "${spellings[@]}")" ]] || false
     local line
-    line=$(stats)
+    line=$(cache_stats)
     echo "$line (${#spellings[@]} spellings)"
-    [[ $(field "$line" entries) == 1 && $(field "$line" misses) == 1 ]] || false
+    [[ $(stat_field "$line" entries) == 1 && $(stat_field "$line" misses) == 1 ]] || false
 }
 
 @test "-c counts what an entry costs, not only the file's bytes: 2000 one-byte files with long names" {
@@ -261,9 +244,9 @@ field() {
     for ((i = 0; i < 2000; i++)); do args+=(-o /dev/null "$(url "/$name$i")"); done
     http "${args[@]}"
     local line
-    line=$(stats)
+    line=$(cache_stats)
     echo "$line (-c 100000; each entry holds a name of over 200 bytes)"
     # Each entry holds its name: 2000 of them cannot fit in 100000 bytes.
-    (($(field "$line" entries) * 200 <= 100000)) || false
-    (($(field "$line" bytes) <= 100000)) || false
+    (($(stat_field "$line" entries) * 200 <= 100000)) || false
+    (($(stat_field "$line" bytes) <= 100000)) || false
 }

@@ -40,19 +40,22 @@ read_row() {
     IFS=, read -r _ _ _ _ _ _ REQUESTS RPS _ _ _ _ P99 _ _ ERRORS _ <<<"$ROW"
 }
 
-# The number of descriptors the server (and, for the fork server, its children) holds.
+# The number of descriptors the server (and, for the fork server, its children) holds;
+# open_fds socket: of them, the sockets.
 open_fds() {
-    local n=0 p
+    local n=0 p only=()
+    [[ ${1:-} != socket ]] || only=(-lname 'socket:*')
     for p in "$SERVER_PID" $(pgrep -P "$SERVER_PID" || true); do
-        n=$((n + $(find "/proc/$p/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)))
+        n=$((n + $(find "/proc/$p/fd" -mindepth 1 -maxdepth 1 "${only[@]}" 2>/dev/null | wc -l)))
     done
     echo "$n"
 }
 
-# After the clients have gone, the server is alive and back to $1 descriptors within 5 s.
+# After the clients have gone, the server is alive and back to $1 descriptors within
+# ${2:-5} s.
 settles_to() {
     local i n
-    for ((i = 0; i < 50; i++)); do
+    for ((i = 0; i < ${2:-5} * 10; i++)); do
         n=$(open_fds)
         ((n == $1)) && break
         sleep 0.1
@@ -62,9 +65,10 @@ settles_to() {
     ((n == $1)) || { ls -l "/proc/$SERVER_PID/fd"; return 1; }
 }
 
-# Start the server and take a first request: its descriptors once it is warm.
+# Start the server (-t 30, or flags "$@") and take a first request: its descriptors once
+# it is warm.
 start_warm() {
-    start_server -q -t 30
+    start_server -q -t 30 "$@"
     http -o /dev/null "$(url /)" || true
     BASE_FDS=$(open_fds)
 }
@@ -158,4 +162,122 @@ start_warm() {
     ((STAGE < 3)) || grep -q '"GET /big.bin HTTP/1.1" 200 ' "$SERVER_LOG"
     kill "$reader" 2>/dev/null || true # (the socket buffers alone hold a minute of it)
     wait "$reader" || true
+}
+
+# Open $1 connections that each send a request line and then a header byte every 2 s,
+# never ending the head (slowloris), for at most $2 seconds, in the background; sets
+# DRIPPERS (its PID) and waits until they are all connected.
+drippers() {
+    # shellcheck disable=SC2016 # the inner script expands its own arguments
+    timeout "$2" bash -c 'trap "" PIPE
+        fds=()
+        for ((i = 0; i < $0; i++)); do
+            exec {fd}<>"/dev/tcp/127.0.0.1/$1" || continue
+            printf "GET / HTTP/1.1\r\nHost: x\r\n" >&"$fd" 2>/dev/null
+            fds+=("$fd")
+        done
+        : >"$2"
+        while sleep 2; do
+            for fd in "${fds[@]}"; do printf X >&"$fd" 2>/dev/null; done
+        done' "$1" "$PORT" "$BATS_TEST_TMPDIR/connected" 2>/dev/null 3>&- &
+    DRIPPERS=$!
+    local i
+    for ((i = 0; i < 200; i++)); do
+        [[ -e $BATS_TEST_TMPDIR/connected ]] && break
+        sleep 0.05
+    done
+}
+
+# Tenths of a second since bash's clock read $1 (${EPOCHREALTIME/./}).
+tenths_since() {
+    local t=$((${EPOCHREALTIME/./} - $1))
+    echo "$((t / 1000000)).$((t / 100000 % 10))"
+}
+
+@test "slowloris: 900 connections dripping a header byte every 2 s are cut -t (5 s) after their first byte; 10 clients beside are served" {
+    start_warm -t 5
+    local t0=${EPOCHREALTIME/./} held
+    drippers 900 30
+    held=$(($(open_fds socket) - 1))
+    loadgen -c 10 -d 2
+    settles_to "$BASE_FDS" 10
+    figure "900 drippers (-t 5): $held connections held, all cut $(tenths_since "$t0") s after they began;" \
+        "10 clients beside them meanwhile: $REQUESTS responses, p99 $P99 ms, $ERRORS errors"
+    kill "$DRIPPERS" 2>/dev/null || true
+    ((ERRORS == 0 && REQUESTS > 0)) || { echo "$ROW"; false; }
+}
+
+@test "slowloris past the limit: 1100 drippers; once -t (5 s) has cut them, every client is served again" {
+    start_warm -t 5
+    local t0=${EPOCHREALTIME/./} held during cut
+    drippers 1100 30
+    held=$(($(open_fds socket) - 1))
+    loadgen -c 10 -d 1
+    during="$REQUESTS responses, $ERRORS errors"
+    settles_to "$BASE_FDS" 10
+    cut=$(tenths_since "$t0")
+    loadgen -c 10 -d 1
+    figure "1100 drippers (-t 5): $held connections held; 10 clients meanwhile: $during;" \
+        "all cut $cut s after they began; 10 clients then: $REQUESTS responses, $ERRORS errors"
+    kill "$DRIPPERS" 2>/dev/null || true
+    ((ERRORS == 0 && REQUESTS > 0)) || { echo "$ROW"; false; }
+}
+
+@test "out of descriptors under ulimit -n 64, 200 clients: answered or refused, no spinning, full recovery" {
+    out_of_descriptors 64 200
+    figure "$REPORT"
+}
+
+@test "out of descriptors under the usual ulimit -n 1024, 1100 clients: the same" {
+    out_of_descriptors 1024 1100
+    figure "$REPORT"
+}
+
+@test "a log nobody reads: 100 clients, 20000 requests, every one served; the lines lost are counted" {
+    start_server_unread_log -t 30
+    loadgen -c 100 -n 20000
+    timeout 1 cat <&7 >/dev/null || true
+    http -o /dev/null "$(url /?after)"
+    local said
+    said=$(timeout 1 cat <&7 | grep -o '[0-9]* log lines dropped' | head -n 1) || true
+    figure "stderr a pipe never read: $REQUESTS responses, $RPS requests/s, p99 $P99 ms," \
+        "$ERRORS errors; then the log said: ${said:-nothing of lines dropped}"
+    exec 7<&-
+    ((ERRORS == 0 && REQUESTS >= 20000)) || { echo "$ROW"; false; }
+}
+
+@test "stage 5's cache under attack: 20000 spellings of one file are one entry; 400 cold misses of a 1 MiB file stay near -c" {
+    ((STAGE == 5)) || skip "only stage 5 has a cache"
+    printf 'hello world!\n' >"$ROOT/x"
+    head -c $((1024 * 1024)) /dev/urandom >"$ROOT/one.bin"
+    start_warm -c $((2 * 1024 * 1024))
+    local before after a b slashes dots='' base entries
+    entries=$(stat_field "$(cache_stats)" entries) # start_warm's index.html
+    before=$(vm "$SERVER_PID" VmRSS)
+    base=$(url "")
+    for ((b = 0; b < 200; b++)); do
+        slashes=/
+        for ((a = 0; a < 100; a++)); do
+            printf 'url = "%s"\noutput = /dev/null\n' "$base$slashes${dots}x"
+            slashes+=/
+        done
+        dots+=./
+    done >"$BATS_TEST_TMPDIR/spellings"
+    http --path-as-is -K "$BATS_TEST_TMPDIR/spellings"
+    after=$(vm "$SERVER_PID" VmRSS)
+    local line
+    line=$(cache_stats)
+    figure "20000 spellings of one 13-byte file: $line; RSS $before -> $after KiB"
+    [[ $(stat_field "$line" entries) == $((entries + 1)) && $(stat_field "$line" misses) == 2 ]] || false
+    before=$(vm "$SERVER_PID" VmRSS)
+    ROW=$("$LOADGEN" -p "$PORT" -o csv -H -T 10 -V "$ROOT" -c 400 -n 400 /one.bin)
+    read_row
+    after=$(vm "$SERVER_PID" VmHWM)
+    line=$(cache_stats)
+    figure "400 clients at once for a 1 MiB file (-c 2 MiB): $REQUESTS responses, $ERRORS errors;" \
+        "peak RSS $before -> $after KiB; $line"
+    ((ERRORS == 0 && REQUESTS == 400)) || { echo "$ROW"; false; }
+    # The connections' buffers (some 30 KiB each) and one load: not 400 loads.
+    ((after - before < 64 * 1024)) || false
+    settles_to "$BASE_FDS"
 }

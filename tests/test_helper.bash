@@ -244,6 +244,38 @@ sockets() {
     find "/proc/$SERVER_PID/fd" -lname 'socket:*' 2>/dev/null | wc -l
 }
 
+# Start the server (flags "$@"; stage 3 on, make_root's folder) with its stderr a pipe the
+# test reads the first line of ("listening on"), then leaves unread on descriptor 7: once
+# it is full (64 KiB, some 900 log lines), a write() to it would wait for ever.
+start_server_unread_log() {
+    local fifo="$BATS_TEST_TMPDIR/stderr" args=("$@") line
+    mkfifo "$fifo"
+    ((STAGE < 3)) || { make_root && args+=(-r "$ROOT"); }
+    "$(server_bin)" -a 127.0.0.1 -p 0 "${args[@]}" 2>"$fifo" 3>&- &
+    SERVER_PID=$!
+    SERVER_PIDS+=("$SERVER_PID")
+    exec 7<"$fifo"
+    read -r -t 5 line <&7
+    PORT=${line##*:}
+}
+
+# Stage 5: send SIGUSR1 and print the cache stats line it makes (waits for it: no traffic needed).
+cache_stats() {
+    local before i
+    before=$(grep -c '^cache: ' "$SERVER_LOG" || true)
+    kill -USR1 "$SERVER_PID"
+    for ((i = 0; i < 100; i++)); do
+        (($(grep -c '^cache: ' "$SERVER_LOG" || true) > before)) && break
+        sleep 0.02
+    done
+    grep '^cache: ' "$SERVER_LOG" | tail -n 1
+}
+
+# One field of a stats line: stat_field "$line" hits
+stat_field() {
+    sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<"$1"
+}
+
 # Wait up to $1 seconds for the server to hold no socket but its listening one; set WAITED
 # to how long that took ("1.2 s"). Fails if it still holds more.
 only_listening() {
@@ -265,6 +297,7 @@ cpu_ticks() {
 # Run the server under ulimit -n $1 and connect $2 clients, each sending a request: every
 # one must be answered, 200 or (past the limit) 503, while the server, full, sleeps; once
 # they go, it lets go of their descriptors, serves 20 new clients, and stops on SIGTERM.
+# Sets REPORT to the figures.
 out_of_descriptors() {
     local limit=$1 clients=$2 fds=() fd i answer served=0 refused=0 before after
     ulimit -n $((clients + 100)) || skip "cannot raise the descriptor limit (ulimit -n $((clients + 100)))"
@@ -292,13 +325,16 @@ out_of_descriptors() {
     before=$(cpu_ticks)
     sleep 1
     after=$(cpu_ticks)
-    echo "ulimit -n $limit, $clients clients: $served answered 200, $refused refused with 503;" \
-        "CPU over 1 s while full: $((after - before)) ticks"
+    # shellcheck disable=SC2034 # for the caller
+    REPORT="ulimit -n $limit, $clients clients: $served answered 200, $refused refused with 503;"
+    REPORT+=" CPU over 1 s while full: $((after - before)) ticks"
+    echo "$REPORT"
     ((served >= limit / 2 && served + refused == clients)) || false
     ((after - before <= 10)) || false
     for fd in "${fds[@]}"; do exec {fd}>&-; done
     only_listening 5 || true
     echo "sockets once they have gone: $(sockets)"
+    REPORT+="; sockets once they had gone: $(sockets) (the listening one)"
     local args=()
     for ((i = 0; i < 20; i++)); do args+=(-o /dev/null "$(url /)"); done
     local codes
