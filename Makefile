@@ -62,7 +62,7 @@ grade:
 
 C_FILES  = $(wildcard common/*.[ch] stage[1-6]-*/*.[ch]) tests/tools/slowfs.c tests/tools/shortio.c tests/tools/faults.c $(wildcard tests/fuzz/*.c)
 SH_FILES = tests/run tests/grade tests/test_helper.bash tests/tools/build tests/tools/handout \
-           stage6-bench/bench stage6-bench/report .ci/run
+           stage6-bench/bench stage6-bench/report stage6-bench/nginx_server .ci/run
 
 lint:
 	tests/tools/handout --check

@@ -326,7 +326,8 @@ out_of_descriptors() {
     sleep 1
     after=$(cpu_ticks)
     # shellcheck disable=SC2034 # for the caller
-    REPORT="ulimit -n $limit, $clients clients: $served answered 200, $refused refused with 503;"
+    REPORT="ulimit -n $limit, $clients clients: $served answered 200, $refused refused with 503,"
+    REPORT+=" $((clients - served - refused)) nothing;"
     REPORT+=" CPU over 1 s while full: $((after - before)) ticks"
     echo "$REPORT"
     ((served >= limit / 2 && served + refused == clients)) || false
@@ -334,7 +335,7 @@ out_of_descriptors() {
     for fd in "${fds[@]}"; do exec {fd}>&-; done
     only_listening 5 || true
     echo "sockets once they have gone: $(sockets)"
-    REPORT+="; sockets once they had gone: $(sockets) (the listening one)"
+    REPORT+="; sockets left once they had gone: $(sockets)"
     local args=()
     for ((i = 0; i < 20; i++)); do args+=(-o /dev/null "$(url /)"); done
     local codes
