@@ -18,8 +18,9 @@ override CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize
 override LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-COMMON_SRCS := $(COMMON)/err.c $(COMMON)/net.c $(COMMON)/http.c $(COMMON)/http_reply.c
-COMMON_HDRS := $(COMMON)/err.h $(COMMON)/net.h $(COMMON)/http.h
+COMMON_SRCS := $(COMMON)/err.c $(COMMON)/net.c $(COMMON)/http.c $(COMMON)/http_reply.c \
+               $(COMMON)/clock.c
+COMMON_HDRS := $(COMMON)/err.h $(COMMON)/net.h $(COMMON)/http.h $(COMMON)/clock.h
 
 all: $(PROGS)
 

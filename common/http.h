@@ -7,6 +7,8 @@
  *   len = http_error(out, size, &req, 404)    head and a short text body
  *   len = http_redirect_dir(out, size, &req)  301 from "/docs?q" to "/docs/?q"
  *   http_log(peer, req.line, status, bytes_sent)  the per-request log line
+ *   type = http_content_type("a/b.html")   "text/html", by the name's extension
+ *   status = http_open_status(errno)       a failed open(): 404, 403, 503 or 500
  *
  * http_parse is strict (RFC 9112): one valid Host, one plain Content-Length, no
  * Transfer-Encoding, clean header lines.  req.keep_alive is false after any error
@@ -59,5 +61,13 @@ size_t http_redirect_dir(char *buf, size_t size, const struct http_request *req)
 
 /* Log 'peer "request line" status bytes' to stderr (line NULL: none was parsed). */
 void http_log(const char *peer, const char *line, int status, long long bytes);
+
+/* The Content-Type of a file, by the extension of its name ("application/octet-stream"
+ * for any other). */
+const char *http_content_type(const char *name);
+
+/* The status to answer when opening a file failed with err: 404 (no such file), 403 (not
+ * allowed, or outside the root: EXDEV), 503 (out of descriptors), else 500. */
+int http_open_status(int err);
 
 #endif

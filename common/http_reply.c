@@ -1,10 +1,13 @@
-/* http_reply.c - response heads, error answers and the log line (see http.h). */
+/* http_reply.c - response heads, error answers, the log line, and what to answer
+ * for a file: its type, or why it could not be opened (see http.h). */
 #include "http.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -147,4 +150,41 @@ http_log(const char *peer, const char *line, int status, long long bytes)
         dropped++;
     }
     pthread_mutex_unlock(&lock);
+}
+
+const char *
+http_content_type(const char *name)
+{
+    static const char *const types[][2] = {
+        {"html", "text/html"}, {"htm", "text/html"},      {"txt", "text/plain"},
+        {"css", "text/css"},   {"js", "text/javascript"}, {"json", "application/json"},
+        {"png", "image/png"},  {"jpg", "image/jpeg"},     {"jpeg", "image/jpeg"},
+        {"gif", "image/gif"},  {"svg", "image/svg+xml"},  {"pdf", "application/pdf"},
+    };
+    const char *dot = strrchr(name, '.');
+
+    if (dot != NULL && strchr(dot, '/') == NULL) {
+        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+            if (strcasecmp(dot + 1, types[i][0]) == 0)
+                return types[i][1];
+    }
+    return "application/octet-stream";
+}
+
+int
+http_open_status(int err)
+{
+    switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+    case ENAMETOOLONG: return 404;
+    case EACCES:
+    case EPERM:
+    case ENXIO: /* a UNIX socket: nothing to open for reading */
+    case EXDEV: /* the path leads out of the root */
+    case ELOOP: return 403;
+    case EMFILE:
+    case ENFILE: return 503;
+    default: return 500;
+    }
 }

@@ -7,6 +7,7 @@
  * state that says what we wait for next.  A slow or silent client now costs
  * only its own struct, never the other clients' time.
  */
+#include "clock.h"
 #include "err.h"
 #include "http.h"
 #include "net.h"
@@ -84,16 +85,6 @@ on_signal(int sig)
     case SIGINT:
     case SIGTERM: stop_requested = stop_requested + 1; break; /* a second one: stop now */
     }
-}
-
-/* Milliseconds on a clock that never jumps (unlike the time of day). */
-static long long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Make fd non-blocking: calls on it then fail with EAGAIN instead of waiting. */
@@ -316,12 +307,18 @@ accept_clients(int listenfd)
     }
 }
 
+/* Stopping: when the answers under way must be out (ms, on now_ms's clock); 0 until then. */
+static long long stop_by;
+
 /* When c runs out of time: -t after a byte last moved; or, once its answer is out and we
- * only wait for its end, LINGER_MS after that (a client that never closes costs a second). */
+ * only wait for its end, LINGER_MS after that (a client that never closes costs a second);
+ * and, stopping, when the stop's grace ends. */
 static long long
 conn_deadline(const struct conn *c)
 {
-    return c->last_active + (c->state == CONN_CLOSING ? LINGER_MS : timeout_ms);
+    long long t = c->last_active + (c->state == CONN_CLOSING ? LINGER_MS : timeout_ms);
+
+    return stop_by > 0 && stop_by < t ? stop_by : t;
 }
 
 /* Has the client sent bytes we have not read?  Closing now would reset the connection. */
@@ -350,84 +347,110 @@ take_signals(const sigset_t *waitmask)
         sigprocmask(SIG_SETMASK, &blocked, NULL);
 }
 
-/* Serve clients until SIGINT or SIGTERM, then finish the responses under way. */
+/*
+ * The loop's first step: act on what the signal handlers noted.  SIGINT or SIGTERM:
+ * stop accepting, and give the answers under way -t to finish (a reader that takes a
+ * minute a megabyte must not hold the stop for an hour).
+ */
+static void
+handle_signals(int *listenfd)
+{
+    if (stop_requested && *listenfd >= 0) {
+        close(*listenfd); /* the kernel now refuses new clients */
+        *listenfd = -1;
+        stop_by = now_ms() + timeout_ms;
+    }
+}
+
+/*
+ * The second step: fill select()'s sets (it overwrites them: anew on every turn), and
+ * set *wait to how long it may sleep (ms; -1: no limit), until the first client's time
+ * runs out.  Stopping, let go of the clients nothing is in flight for.  Returns the
+ * highest descriptor to watch, or -1 when nothing is left to wait for.
+ */
+static int
+arm(int listenfd, fd_set *rset, fd_set *wset, long long *wait)
+{
+    long long now = now_ms();
+    int maxfd = listenfd;
+
+    FD_ZERO(rset);
+    FD_ZERO(wset);
+    if (listenfd >= 0)
+        FD_SET(listenfd, rset);
+    *wait = -1;
+    for (int fd = 0; fd < FD_SETSIZE; fd++) {
+        struct conn *c = conns[fd];
+        if (c == NULL)
+            continue;
+        /* Stopping: nothing is in flight for an idle client, or a request not yet
+         * whole, or one that has its answer and sent nothing since; and after a second
+         * signal, nothing is waited for. */
+        if (stop_requested > 1 ||
+            (stop_requested &&
+             (c->state == CONN_READING || (c->state == CONN_CLOSING && !has_unread(fd))))) {
+            conn_close(c); /* (a cut answer is logged as such) */
+            continue;
+        }
+        if (stop_requested)
+            c->keep_alive = false;
+        FD_SET(fd, c->state == CONN_WRITING ? wset : rset);
+        maxfd = fd > maxfd ? fd : maxfd;
+        long long left = conn_deadline(c) - now;
+        if (*wait < 0 || left < *wait)
+            *wait = left > 0 ? left : 0;
+    }
+    return maxfd;
+}
+
+/*
+ * The last step: act on what is ready.  New clients; then one read or one write for
+ * each ready client (so that one pouring in requests cannot starve the others); and a
+ * client whose time has run out is let go.
+ */
+static void
+dispatch(int listenfd, const fd_set *rset, const fd_set *wset)
+{
+    if (listenfd >= 0 && FD_ISSET(listenfd, rset))
+        accept_clients(listenfd);
+    long long now = now_ms();
+    for (int fd = 0; fd < FD_SETSIZE; fd++) {
+        struct conn *c = conns[fd];
+        if (c == NULL)
+            continue;
+        if (FD_ISSET(fd, rset))
+            conn_read(c);
+        else if (FD_ISSET(fd, wset))
+            conn_write(c);
+        else if (now >= conn_deadline(c))
+            conn_close(c); /* its time ran out (conn_deadline) */
+    }
+}
+
+/* Serve clients until SIGINT or SIGTERM, then finish the answers under way: each turn
+ * handles the signals, arms select(), waits, and dispatches what is ready. */
 static void
 event_loop(int listenfd, const sigset_t *waitmask)
 {
-    long long stop_by = 0; /* stopping: the answers under way get -t to finish, no more */
+    fd_set rset, wset;
+    long long wait;
+    int maxfd;
 
     for (;;) {
-        fd_set rset, wset;
-        int maxfd = -1, fd, n;
-        long long now = now_ms(), wait = -1;
-        bool busy = false;
-
-        if (stop_requested && listenfd >= 0) {
-            close(listenfd); /* stop accepting */
-            listenfd = -1;
-            stop_by = now + timeout_ms;
-        }
-        /* A reader that takes a minute a megabyte must not hold the stop for an hour. */
-        bool hurry = stop_requested > 1 || (stop_by > 0 && now >= stop_by);
-        /* select() overwrites its sets: build them anew on every turn. */
-        FD_ZERO(&rset);
-        FD_ZERO(&wset);
-        if (listenfd >= 0) {
-            FD_SET(listenfd, &rset);
-            maxfd = listenfd;
-        }
-        for (fd = 0; fd < FD_SETSIZE; fd++) {
-            struct conn *c = conns[fd];
-            if (c == NULL)
-                continue;
-            /* Stopping: nothing is in flight for an idle client, or a request not yet
-             * whole, or one that has its answer and sent nothing since; and once -t has
-             * passed, or a second signal came, nothing is waited for. */
-            if (hurry || (stop_requested && (c->state == CONN_READING ||
-                                             (c->state == CONN_CLOSING && !has_unread(fd))))) {
-                conn_close(c); /* (a cut answer is logged as such) */
-                continue;
-            }
-            if (stop_requested)
-                c->keep_alive = false;
-            FD_SET(fd, c->state == CONN_WRITING ? &wset : &rset);
-            maxfd = fd > maxfd ? fd : maxfd;
-            busy = true;
-            /* Sleep no longer than until the first client's -t runs out. */
-            long long left =
-                (stop_by > 0 && stop_by < conn_deadline(c) ? stop_by : conn_deadline(c)) - now;
-            if (wait < 0 || left < wait)
-                wait = left > 0 ? left : 0;
-        }
-        if (listenfd < 0 && !busy)
-            break; /* stopping, and every response is out */
-
+        handle_signals(&listenfd);
+        if ((maxfd = arm(listenfd, &rset, &wset, &wait)) < 0)
+            break; /* stopping, and every answer is out */
         /* pselect unblocks our signals only while it waits, so none can slip in between
-         * our check of stop_requested and going to sleep. */
+         * our look at the flags and going to sleep. */
         struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = wait % 1000 * 1000000};
-        n = pselect(maxfd + 1, &rset, &wset, NULL, wait < 0 ? NULL : &ts, waitmask);
-        if (n < 0 && errno == EINTR)
-            continue; /* a signal: the top of the loop looks at it */
-        if (n < 0)
-            die_sys("select");
-        take_signals(waitmask);
-
-        if (listenfd >= 0 && FD_ISSET(listenfd, &rset))
-            accept_clients(listenfd);
-        /* Each ready client gets one read or one write per turn, so one that pours in
-         * requests cannot starve the others. */
-        now = now_ms();
-        for (fd = 0; fd < FD_SETSIZE; fd++) {
-            struct conn *c = conns[fd];
-            if (c == NULL)
-                continue;
-            if (FD_ISSET(fd, &rset))
-                conn_read(c);
-            else if (FD_ISSET(fd, &wset))
-                conn_write(c);
-            else if (now >= conn_deadline(c))
-                conn_close(c); /* silent (or not reading) for -t, or done and lingering */
+        if (pselect(maxfd + 1, &rset, &wset, NULL, wait < 0 ? NULL : &ts, waitmask) < 0) {
+            if (errno != EINTR)
+                die_sys("select");
+            FD_ZERO(&rset); /* a signal: no socket is known to be ready */
+            FD_ZERO(&wset);
         }
+        take_signals(waitmask);
+        dispatch(listenfd, &rset, &wset);
     }
 }
 

@@ -8,15 +8,15 @@
  * came; the loop does the work, between two turns, where nothing is half done.
  */
 #include "cache.h"
+#include "clock.h"
 #include "err.h"
 #include "http.h"
 #include "net.h"
+#include "path.h"
 
-#include <ctype.h>
 #include <aio.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -24,13 +24,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -122,16 +120,6 @@ on_signal(int sig)
     }
 }
 
-/* Milliseconds on a clock that never jumps (unlike the time of day). */
-static long long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Make fd non-blocking: calls on it then fail with EAGAIN instead of waiting. */
 static int
 set_nonblocking(int fd)
@@ -149,134 +137,6 @@ serve_error(struct conn *c, const struct http_request *req, int status)
     c->outlen = http_error(c->out, sizeof c->out, req, status);
     if (status == 503)
         c->keep_alive = false; /* out of descriptors: let this client go too */
-}
-
-/* The value of hex digit c, or -1. */
-static int
-hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/*
- * Percent-decode the path of target into path (the query string is dropped).
- * 0, or 400 for a target that is not "/...", a bad escape, a NUL byte or a ".."
- * segment.  ".." is refused outright, before the file system sees it: a path
- * that never climbs needs no cleverness to keep it inside the root.
- */
-static int
-decode_target(const char *target, char *path, size_t size)
-{
-    size_t o = 0;
-
-    if (target[0] != '/')
-        return 400; /* absolute-form "http://host/x", or "*" */
-    for (const char *t = target; *t != '\0' && *t != '?'; t++) {
-        int c = (unsigned char)*t;
-        if (c == '%') {
-            int hi = hex_value(t[1]), lo = hi < 0 ? -1 : hex_value(t[2]);
-            if (lo < 0)
-                return 400;
-            c = hi * 16 + lo;
-            t += 2;
-        }
-        if (c == '\0' || o + 1 >= size)
-            return 400;
-        path[o++] = (char)c;
-    }
-    path[o] = '\0';
-    for (const char *seg = path; *seg != '\0'; seg++) {
-        if ((seg == path || seg[-1] == '/') && seg[0] == '.' && seg[1] == '.' &&
-            (seg[2] == '/' || seg[2] == '\0'))
-            return 400;
-    }
-    return 0;
-}
-
-/*
- * Drop the empty and "." segments of path, in place ("/a//./b" becomes "/a/b"), so
- * that each file has one spelling (stage 5 keys its cache by it).  A trailing slash
- * stays: it says "a folder".
- */
-static void
-squeeze_path(char *path)
-{
-    const char *r = path;
-    char *w = path;
-
-    while (*r == '/') {
-        const char *seg = r + 1;
-        size_t len = strcspn(seg, "/");
-        if (len > 0 && !(len == 1 && seg[0] == '.')) {
-            *w++ = '/';
-            memmove(w, seg, len);
-            w += len;
-        } else if (seg[len] == '\0') {
-            *w++ = '/';
-        }
-        r = seg + len;
-    }
-    *w = '\0';
-}
-
-/*
- * Open path for reading beneath directory dir.  The kernel resolves every
- * component, symlinks included, and fails with EXDEV if one would lead out of
- * dir.  (realpath() and a prefix check would leave a gap between the check and
- * the open, in which a component can be swapped for a symlink.)  O_NONBLOCK:
- * opening a FIFO must not wait for a writer.
- */
-static int
-open_beneath(int dir, const char *path)
-{
-    struct open_how how = {
-        .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
-        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-    };
-
-    return (int)syscall(SYS_openat2, dir, path, &how, sizeof how);
-}
-
-/* The status to answer when opening a file failed with err. */
-static int
-open_status(int err)
-{
-    switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-    case ENAMETOOLONG: return 404;
-    case EACCES:
-    case EPERM:
-    case ENXIO: /* a UNIX socket: nothing to open for reading */
-    case EXDEV: /* the path leads out of the root */
-    case ELOOP: return 403;
-    case EMFILE:
-    case ENFILE: return 503;
-    default: return 500;
-    }
-}
-
-/* The Content-Type of a file, by the extension of its name. */
-static const char *
-content_type(const char *name)
-{
-    static const char *const types[][2] = {
-        {"html", "text/html"}, {"htm", "text/html"},      {"txt", "text/plain"},
-        {"css", "text/css"},   {"js", "text/javascript"}, {"json", "application/json"},
-        {"png", "image/png"},  {"jpg", "image/jpeg"},     {"jpeg", "image/jpeg"},
-        {"gif", "image/gif"},  {"svg", "image/svg+xml"},  {"pdf", "application/pdf"},
-    };
-    const char *dot = strrchr(name, '.');
-
-    if (dot != NULL && strchr(dot, '/') == NULL) {
-        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-            if (strcasecmp(dot + 1, types[i][0]) == 0)
-                return types[i][1];
-    }
-    return "application/octet-stream";
 }
 
 /*
@@ -404,7 +264,7 @@ serve(struct conn *c, const struct http_request *req)
             errno = EACCES; /* a directory without an index is not listed */
     }
     if (fd < 0)
-        status = open_status(errno);
+        status = http_open_status(errno);
     else if (fstat(fd, &st) < 0)
         status = 500;
     else if (!S_ISREG(st.st_mode))
@@ -416,7 +276,7 @@ serve(struct conn *c, const struct http_request *req)
         return;
     }
     c->status = 200;
-    c->outlen = http_head(c->out, sizeof c->out, req, 200, content_type(name), st.st_size);
+    c->outlen = http_head(c->out, sizeof c->out, req, 200, http_content_type(name), st.st_size);
     if (req->head || st.st_size == 0) {
         close(fd);
         return;
@@ -428,7 +288,7 @@ serve(struct conn *c, const struct http_request *req)
     /* If the cache has room for it and no one else is loading it, gather the file as it
      * goes out, into an entry that counts against -c from now on, and commit it at the
      * end.  Otherwise (NULL) it is only streamed, as in stage 4. */
-    c->load = cache_reserve(cache, key, (size_t)st.st_size, content_type(name));
+    c->load = cache_reserve(cache, key, (size_t)st.st_size, http_content_type(name));
     c->load_len = 0;
     /* The first chunk goes right after the head, so that both leave in one write, and a
      * small file in one packet. */
@@ -697,12 +557,18 @@ accept_clients(int listenfd)
     }
 }
 
+/* Stopping: when the answers under way must be out (ms, on now_ms's clock); 0 until then. */
+static long long stop_by;
+
 /* When c runs out of time: -t after a byte last moved; or, once its answer is out and we
- * only wait for its end, LINGER_MS after that (a client that never closes costs a second). */
+ * only wait for its end, LINGER_MS after that (a client that never closes costs a second);
+ * and, stopping, when the stop's grace ends. */
 static long long
 conn_deadline(const struct conn *c)
 {
-    return c->last_active + (c->state == CONN_CLOSING ? LINGER_MS : timeout_ms);
+    long long t = c->last_active + (c->state == CONN_CLOSING ? LINGER_MS : timeout_ms);
+
+    return stop_by > 0 && stop_by < t ? stop_by : t;
 }
 
 /* Has the client sent bytes we have not read?  Closing now would reset the connection. */
@@ -731,103 +597,130 @@ take_signals(const sigset_t *waitmask)
         sigprocmask(SIG_SETMASK, &blocked, NULL);
 }
 
-/* Serve clients until SIGINT or SIGTERM, then finish the responses under way. */
+/*
+ * The loop's first step: act on what the signal handlers noted.  SIGINT or SIGTERM:
+ * stop accepting, and give the answers under way -t to finish (a reader that takes a
+ * minute a megabyte must not hold the stop for an hour).  SIGHUP: empty the
+ * cache.  SIGUSR1: say how it does.
+ */
+static void
+handle_signals(int *listenfd)
+{
+    if (stop_requested && *listenfd >= 0) {
+        close(*listenfd); /* the kernel now refuses new clients */
+        *listenfd = -1;
+        stop_by = now_ms() + timeout_ms;
+    }
+    if (flush_cache) {
+        flush_cache = 0;
+        cache_clear(cache); /* entries still being sent live on until released */
+    }
+    if (print_stats) {
+        struct cache_stats st = cache_stats(cache);
+        print_stats = 0;
+        fprintf(stderr, "cache: entries=%zu bytes=%zu hits=%llu misses=%llu requests=%llu\n",
+                st.entries, st.bytes, st.hits, st.misses, served);
+    }
+}
+
+/*
+ * The second step: fill select()'s sets (it overwrites them: anew on every turn), and
+ * set *wait to how long it may sleep (ms; -1: no limit), until the first client's time
+ * runs out.  Stopping, let go of the clients nothing is in flight for.  Returns the
+ * highest descriptor to watch, or -1 when nothing is left to wait for.
+ */
+static int
+arm(int listenfd, fd_set *rset, fd_set *wset, long long *wait)
+{
+    long long now = now_ms();
+    int maxfd = listenfd;
+
+    FD_ZERO(rset);
+    FD_ZERO(wset);
+    if (listenfd >= 0)
+        FD_SET(listenfd, rset);
+    *wait = -1;
+    for (int fd = 0; fd < FD_SETSIZE; fd++) {
+        struct conn *c = conns[fd];
+        if (c == NULL)
+            continue;
+        /* Stopping: nothing is in flight for an idle client, or a request not yet
+         * whole, or one that has its answer and sent nothing since; and after a second
+         * signal, nothing is waited for. */
+        if (stop_requested > 1 ||
+            (stop_requested &&
+             (c->state == CONN_READING || (c->state == CONN_CLOSING && !has_unread(fd))))) {
+            conn_close(c); /* (a cut answer is logged as such) */
+            continue;
+        }
+        if (stop_requested)
+            c->keep_alive = false;
+        if (c->state != CONN_DISK) /* the socket waits for the disk, not for select() */
+            FD_SET(fd, c->state == CONN_WRITING ? wset : rset);
+        maxfd = fd > maxfd ? fd : maxfd;
+        long long left = conn_deadline(c) - now;
+        if (*wait < 0 || left < *wait)
+            *wait = left > 0 ? left : 0;
+    }
+    return maxfd;
+}
+
+/*
+ * The last step: act on what is ready.  New clients; then one read or one write for
+ * each ready client (so that one pouring in requests cannot starve the others); and a
+ * client whose time has run out is let go.  First, though, the disk reads that have
+ * finished (the signal that says so woke pselect, or take_signals let it in).
+ */
+static void
+dispatch(int listenfd, const fd_set *rset, const fd_set *wset)
+{
+    if (disk_done) {
+        disk_done = 0; /* first: a read that finishes during the scan rings again */
+        for (int fd = 0; fd < FD_SETSIZE; fd++)
+            if (conns[fd] != NULL && conns[fd]->state == CONN_DISK)
+                conn_disk(conns[fd]);
+        reap_orphans();
+    }
+    if (listenfd >= 0 && FD_ISSET(listenfd, rset))
+        accept_clients(listenfd);
+    long long now = now_ms();
+    for (int fd = 0; fd < FD_SETSIZE; fd++) {
+        struct conn *c = conns[fd];
+        if (c == NULL)
+            continue;
+        if (FD_ISSET(fd, rset))
+            conn_read(c);
+        else if (FD_ISSET(fd, wset))
+            conn_write(c);
+        else if (now >= conn_deadline(c))
+            conn_close(c); /* its time ran out (conn_deadline) */
+    }
+}
+
+/* Serve clients until SIGINT or SIGTERM, then finish the answers under way: each turn
+ * handles the signals, arms select(), waits, and dispatches what is ready. */
 static void
 event_loop(int listenfd, const sigset_t *waitmask)
 {
-    long long stop_by = 0; /* stopping: the answers under way get -t to finish, no more */
+    fd_set rset, wset;
+    long long wait;
+    int maxfd;
 
     for (;;) {
-        fd_set rset, wset;
-        int maxfd = -1, fd, n;
-        long long now = now_ms(), wait = -1;
-        bool busy = false;
-
-        if (stop_requested && listenfd >= 0) {
-            close(listenfd); /* stop accepting */
-            listenfd = -1;
-            stop_by = now + timeout_ms;
-        }
-        /* A reader that takes a minute a megabyte must not hold the stop for an hour. */
-        bool hurry = stop_requested > 1 || (stop_by > 0 && now >= stop_by);
-        if (flush_cache) {
-            flush_cache = 0;
-            cache_clear(cache); /* entries still being sent live on until released */
-        }
-        if (print_stats) {
-            struct cache_stats st = cache_stats(cache);
-            print_stats = 0;
-            fprintf(stderr, "cache: entries=%zu bytes=%zu hits=%llu misses=%llu requests=%llu\n",
-                    st.entries, st.bytes, st.hits, st.misses, served);
-        }
-        if (disk_done) {
-            /* Reset first: a read that finishes during the scan rings again. */
-            disk_done = 0;
-            for (fd = 0; fd < FD_SETSIZE; fd++)
-                if (conns[fd] != NULL && conns[fd]->state == CONN_DISK)
-                    conn_disk(conns[fd]);
-            reap_orphans();
-        }
-        /* select() overwrites its sets: build them anew on every turn. */
-        FD_ZERO(&rset);
-        FD_ZERO(&wset);
-        if (listenfd >= 0) {
-            FD_SET(listenfd, &rset);
-            maxfd = listenfd;
-        }
-        for (fd = 0; fd < FD_SETSIZE; fd++) {
-            struct conn *c = conns[fd];
-            if (c == NULL)
-                continue;
-            /* Stopping: nothing is in flight for an idle client, or a request not yet
-             * whole, or one that has its answer and sent nothing since; and once -t has
-             * passed, or a second signal came, nothing is waited for. */
-            if (hurry || (stop_requested && (c->state == CONN_READING ||
-                                             (c->state == CONN_CLOSING && !has_unread(fd))))) {
-                conn_close(c); /* (a cut answer is logged as such) */
-                continue;
-            }
-            if (stop_requested)
-                c->keep_alive = false;
-            if (c->state != CONN_DISK) /* the socket waits for the disk, not for select() */
-                FD_SET(fd, c->state == CONN_WRITING ? &wset : &rset);
-            maxfd = fd > maxfd ? fd : maxfd;
-            busy = true;
-            /* Sleep no longer than until the first client's -t runs out. */
-            long long left =
-                (stop_by > 0 && stop_by < conn_deadline(c) ? stop_by : conn_deadline(c)) - now;
-            if (wait < 0 || left < wait)
-                wait = left > 0 ? left : 0;
-        }
-        if (listenfd < 0 && !busy)
-            break; /* stopping, and every response is out */
-
+        handle_signals(&listenfd);
+        if ((maxfd = arm(listenfd, &rset, &wset, &wait)) < 0)
+            break; /* stopping, and every answer is out */
         /* pselect unblocks our signals only while it waits, so none can slip in between
-         * our check of stop_requested and going to sleep. */
+         * our look at the flags and going to sleep. */
         struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = wait % 1000 * 1000000};
-        n = pselect(maxfd + 1, &rset, &wset, NULL, wait < 0 ? NULL : &ts, waitmask);
-        if (n < 0 && errno == EINTR)
-            continue; /* a signal: the top of the loop looks at it */
-        if (n < 0)
-            die_sys("select");
-        take_signals(waitmask);
-
-        if (listenfd >= 0 && FD_ISSET(listenfd, &rset))
-            accept_clients(listenfd);
-        /* Each ready client gets one read or one write per turn, so one that pours in
-         * requests cannot starve the others. */
-        now = now_ms();
-        for (fd = 0; fd < FD_SETSIZE; fd++) {
-            struct conn *c = conns[fd];
-            if (c == NULL)
-                continue;
-            if (FD_ISSET(fd, &rset))
-                conn_read(c);
-            else if (FD_ISSET(fd, &wset))
-                conn_write(c);
-            else if (now >= conn_deadline(c))
-                conn_close(c); /* -t: silent, not reading, a read that never ends; or lingering */
+        if (pselect(maxfd + 1, &rset, &wset, NULL, wait < 0 ? NULL : &ts, waitmask) < 0) {
+            if (errno != EINTR)
+                die_sys("select");
+            FD_ZERO(&rset); /* a signal: no socket is known to be ready */
+            FD_ZERO(&wset);
         }
+        take_signals(waitmask);
+        dispatch(listenfd, &rset, &wset);
     }
 }
 

@@ -1,8 +1,9 @@
 /*
  * files.c - stage 3's file server, rewritten with blocking calls.
  *
- * The rules are stage 3's, function for function: decode_target, open_beneath,
- * open_status and content_type are unchanged.  What goes is the event loop:
+ * The rules are stage 3's: it builds from stage 3's own path.c (decode_target,
+ * squeeze_path, open_beneath) and answers by the same common/ helpers.  What goes
+ * is the event loop:
  * serve_client reads a request, writes the whole answer (each write waits until
  * the kernel has taken every byte), and reads the next.  No state machine, no
  * select(): the code reads like stage 1.  The price is that a client waiting on
@@ -10,14 +11,14 @@
  * that is what stage 6 measures.
  */
 #include "files.h"
+#include "../stage3-files/path.h" /* stage 3's rules, the very same file */
+#include "clock.h"
 #include "err.h"
 #include "http.h"
 #include "net.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -26,12 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #define USAGE "[-a ADDR] [-p PORT] [-t SECS] [-r DIR] [-q] [-h]"
@@ -110,17 +108,6 @@ stopping(void)
     return poll(&p, 1, 0) > 0;
 }
 
-/* The monotonic clock in milliseconds: for deadlines, which a change of the date must
- * not move. */
-static long long
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait until fd is ready for events (POLLIN or POLLOUT), or at most until deadline (ms,
  * now_ms's clock; -1: no limit), or until pipe p says so (the stop, or hurry).  1: ready;
  * 0: the time ran out or p spoke; -1 and errno (EINTR: a signal came). */
@@ -136,12 +123,13 @@ wait_for(int fd, short events, long long deadline, const int p[2])
     return n;
 }
 
-/* Write all len bytes, resuming after short writes and EINTR.  Returns how many were
- * written: len, or fewer if the client is gone (EPIPE, ECONNRESET), took nothing for -t
+/* Send all len bytes, resuming after short sends and EINTR.  Returns how many were
+ * sent (not stage 1's write_all, which says only whether all were): len, or fewer if
+ * the client is gone (EPIPE, ECONNRESET), took nothing for -t
  * seconds, or the stop's grace ran out.  Each send() takes what fits without waiting,
  * and the waiting is done in poll(), which a hurry wakes. */
 static size_t
-write_all(int fd, const char *buf, size_t len)
+send_all(int fd, const char *buf, size_t len)
 {
     size_t done = 0;
 
@@ -167,7 +155,7 @@ write_all(int fd, const char *buf, size_t len)
 static bool
 conn_write(struct conn *c, size_t len)
 {
-    size_t n = write_all(c->fd, c->out, len);
+    size_t n = send_all(c->fd, c->out, len);
 
     c->sent += (long long)n;
     return n == len;
@@ -214,134 +202,6 @@ serve_error(struct conn *c, const struct http_request *req, int status)
 {
     c->status = status;
     return conn_write(c, http_error(c->out, sizeof c->out, req, status));
-}
-
-/* The value of hex digit c, or -1. */
-static int
-hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/*
- * Percent-decode the path of target into path (the query string is dropped).
- * 0, or 400 for a target that is not "/...", a bad escape, a NUL byte or a ".."
- * segment.  ".." is refused outright, before the file system sees it: a path
- * that never climbs needs no cleverness to keep it inside the root.
- */
-static int
-decode_target(const char *target, char *path, size_t size)
-{
-    size_t o = 0;
-
-    if (target[0] != '/')
-        return 400; /* absolute-form "http://host/x", or "*" */
-    for (const char *t = target; *t != '\0' && *t != '?'; t++) {
-        int c = (unsigned char)*t;
-        if (c == '%') {
-            int hi = hex_value(t[1]), lo = hi < 0 ? -1 : hex_value(t[2]);
-            if (lo < 0)
-                return 400;
-            c = hi * 16 + lo;
-            t += 2;
-        }
-        if (c == '\0' || o + 1 >= size)
-            return 400;
-        path[o++] = (char)c;
-    }
-    path[o] = '\0';
-    for (const char *seg = path; *seg != '\0'; seg++) {
-        if ((seg == path || seg[-1] == '/') && seg[0] == '.' && seg[1] == '.' &&
-            (seg[2] == '/' || seg[2] == '\0'))
-            return 400;
-    }
-    return 0;
-}
-
-/*
- * Drop the empty and "." segments of path, in place ("/a//./b" becomes "/a/b"), so
- * that each file has one spelling (stage 5 keys its cache by it).  A trailing slash
- * stays: it says "a folder".
- */
-static void
-squeeze_path(char *path)
-{
-    const char *r = path;
-    char *w = path;
-
-    while (*r == '/') {
-        const char *seg = r + 1;
-        size_t len = strcspn(seg, "/");
-        if (len > 0 && !(len == 1 && seg[0] == '.')) {
-            *w++ = '/';
-            memmove(w, seg, len);
-            w += len;
-        } else if (seg[len] == '\0') {
-            *w++ = '/';
-        }
-        r = seg + len;
-    }
-    *w = '\0';
-}
-
-/*
- * Open path for reading beneath directory dir.  The kernel resolves every
- * component, symlinks included, and fails with EXDEV if one would lead out of
- * dir.  (realpath() and a prefix check would leave a gap between the check and
- * the open, in which a component can be swapped for a symlink.)  O_NONBLOCK:
- * opening a FIFO must not wait for a writer.
- */
-static int
-open_beneath(int dir, const char *path)
-{
-    struct open_how how = {
-        .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
-        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-    };
-
-    return (int)syscall(SYS_openat2, dir, path, &how, sizeof how);
-}
-
-/* The status to answer when opening a file failed with err. */
-static int
-open_status(int err)
-{
-    switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-    case ENAMETOOLONG: return 404;
-    case EACCES:
-    case EPERM:
-    case ENXIO: /* a UNIX socket: nothing to open for reading */
-    case EXDEV: /* the path leads out of the root */
-    case ELOOP: return 403;
-    case EMFILE:
-    case ENFILE: return 503;
-    default: return 500;
-    }
-}
-
-/* The Content-Type of a file, by the extension of its name. */
-static const char *
-content_type(const char *name)
-{
-    static const char *const types[][2] = {
-        {"html", "text/html"}, {"htm", "text/html"},      {"txt", "text/plain"},
-        {"css", "text/css"},   {"js", "text/javascript"}, {"json", "application/json"},
-        {"png", "image/png"},  {"jpg", "image/jpeg"},     {"jpeg", "image/jpeg"},
-        {"gif", "image/gif"},  {"svg", "image/svg+xml"},  {"pdf", "application/pdf"},
-    };
-    const char *dot = strrchr(name, '.');
-
-    if (dot != NULL && strchr(dot, '/') == NULL) {
-        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-            if (strcasecmp(dot + 1, types[i][0]) == 0)
-                return types[i][1];
-    }
-    return "application/octet-stream";
 }
 
 /*
@@ -402,7 +262,7 @@ serve(struct conn *c, const struct http_request *req)
             errno = EACCES; /* a directory without an index is not listed */
     }
     if (fd < 0)
-        status = open_status(errno);
+        status = http_open_status(errno);
     else if (fstat(fd, &st) < 0)
         status = 500;
     else if (!S_ISREG(st.st_mode))
@@ -413,7 +273,7 @@ serve(struct conn *c, const struct http_request *req)
         return serve_error(c, req, status);
     }
     c->status = 200;
-    len = http_head(c->out, sizeof c->out, req, 200, content_type(name), st.st_size);
+    len = http_head(c->out, sizeof c->out, req, 200, http_content_type(name), st.st_size);
     left = req->head ? 0 : st.st_size;
     /* The first chunk goes right after the head, so that both leave in one write, and a
      * small file in one packet.  Then one 16 KiB chunk per write, whatever its size. */
@@ -508,7 +368,7 @@ refuse(int fd)
 
     /* These few bytes fit an empty socket buffer, though maybe not in one write().
      * If a write fails, the client is dropped all the same. */
-    (void)write_all(fd, out, len);
+    (void)send_all(fd, out, len);
     close(fd);
 }
 

@@ -49,8 +49,8 @@ assert not x.getElementsByTagName("failure")' "$BATS_TEST_TMPDIR/out/results.jso
     command -v python3 >/dev/null || skip "python3 is needed to read the JSON"
     submission 3
     # Drop the ".." check of decode_target: openat2 still confines, but the answer is wrong.
-    sed -i "s/seg\[0\] == '.' && seg\[1\] == '.' &&/seg[0] == '.' \&\& seg[1] == '.' \&\& 0 \&\&/" "$SUB"/stage3-*/server.c
-    run -1 cmp -s "$SUB"/stage3-*/server.c "$EVLAB_TREE"/stage3-*/server.c
+    sed -i "s/seg\[0\] == '.' && seg\[1\] == '.' &&/seg[0] == '.' \&\& seg[1] == '.' \&\& 0 \&\&/" "$SUB"/stage3-*/path.c
+    run -1 cmp -s "$SUB"/stage3-*/path.c "$EVLAB_TREE"/stage3-*/path.c
     run -0 env GRADE_FILES=files GRADE_OUT="$BATS_TEST_TMPDIR/out" "$GRADE" "$SUB" 3
     echo "$output"
     local name="traversal attempts get 400 and never a byte from outside the root"
@@ -106,8 +106,8 @@ assert not x.getElementsByTagName("failure")' "$BATS_TEST_TMPDIR/out/results.jso
     echo "$output"
     # No reference code of a student part is left, and no marker.
     run -1 grep -rE --include='*.[ch]' 'BEGIN STUDENT|END STUDENT|STUB:' "$ho/common" "$ho"/stage[1-6]-*
-    run -1 grep -E 'RESOLVE_BENEATH \| ' "$ho"/stage3-*/server.c
-    grep -q 'TODO: open path with openat2' "$ho"/stage3-*/server.c
+    run -1 grep -E 'RESOLVE_BENEATH \| ' "$ho"/stage3-*/path.c
+    grep -q 'TODO: open path with openat2' "$ho"/stage3-*/path.c
     run -0 make -C "$ho"/stage3-* # with -Wall -Wextra -Werror, as every stage
     run -0 env GRADE_FILES=files GRADE_OUT="$BATS_TEST_TMPDIR/out" "$GRADE" "$ho" 3
     echo "$output"
