@@ -5,17 +5,23 @@
 #                            (stages 3 to 5 serve the sample site in www/)
 #   make bench               build everything and run the experiment (under 3 minutes);
 #                            FULL=1 for the whole set, SMOKE=1 for a few seconds
-#   make test [STAGE=N]      run the bats tests (all stages, or one); installs bats if missing
+#   make test [STAGE=N]      build and test every stage, or only stage N (another stage's
+#                            compile error cannot stop it); installs bats if missing
 #   make stress [STAGE=N]    each server under heavy and hostile load, a few minutes; figures
 #   make memcheck [STAGE=N]  the tests with every server under valgrind (or $(VALGRIND)): no leak, no error
 #   make grade SUBMISSION=DIR [STAGE=N]    grade a student's tree: a score per stage,
 #                            grade-results/results.json (Gradescope) and junit.xml
-#   make handout [HANDOUT=DIR]   cut the students' starter tree (default: handout/)
-#   make diff FROM=2 TO=3    what stage 3 adds to stage 2 (the diff students study)
+#   make diff FROM=2 TO=3    what stage 3 adds to stage 2 (the diff students study): the
+#                            code; DOCS=1 adds the handouts' prose after it
+#   make clean
+# BEGIN INSTRUCTOR (make handout leaves these lines out of the students' tree)
+#   make handout [STAGE=N] [CUT_PAST=1] [HANDOUT=DIR]   cut a students' tree: every stage
+#                            (default ../evlab-starter), or week N's release (stages
+#                            before N as the reference, or cut too; ../evlab-stageN)
 #   make fuzz [FUZZ_SECS=60]   libFuzzer on the HTTP parser and stage 3's path resolution
 #   make lint                  static checks: clang-format, clang-tidy (.clang-tidy), cppcheck,
 #                            shellcheck, handout markers
-#   make clean
+# END INSTRUCTOR
 #
 # CC=clang and SANITIZE=address,undefined are passed down to every stage.
 
@@ -25,12 +31,15 @@ PORT       ?= 8080
 
 export CC SANITIZE
 
-all: markers $(STAGE_DIRS)
+all: $(STAGE_DIRS)
 
+# BEGIN INSTRUCTOR
 # The reference marks what students write (BEGIN STUDENT ... END STUDENT): a marker out
 # of place would cut a broken handout, so it stops the build.
+all test stress: markers
 markers:
 	@tests/tools/handout --check
+# END INSTRUCTOR
 
 $(STAGE_DIRS):
 	$(MAKE) -C $@
@@ -41,7 +50,9 @@ run:
 	$(MAKE) -C $(STAGE_DIR)
 	$(STAGE_DIR)/server -a 127.0.0.1 -p $(PORT) $(if $(filter 3 4 5,$(STAGE)),-r www) $(RUN_FLAGS)
 
-test: all
+# Each stage is built by tests/run as its turn comes: a stage that does not build fails
+# its own tests and stops no other.
+test:
 	tests/run $(STAGE)
 
 stress: all
@@ -53,6 +64,7 @@ memcheck:
 	MEMCHECK=1 TOOLS_TESTS=no tests/run $(STAGE)
 
 bench: all
+	@test -d stage6-bench || { echo "make bench needs stage6-bench/ (stage 6's release)"; exit 2; }
 	tests/tools/build
 	stage6-bench/bench $(if $(SMOKE),smoke,$(if $(FULL),full,quick))
 
@@ -60,6 +72,7 @@ grade:
 	@test -n "$(SUBMISSION)" || { echo "make grade needs SUBMISSION=DIR (a tree with stageN-* folders)"; exit 2; }
 	tests/grade $(SUBMISSION) $(STAGE)
 
+# BEGIN INSTRUCTOR
 C_FILES  = $(wildcard common/*.[ch] stage[1-6]-*/*.[ch]) tests/tools/slowfs.c tests/tools/shortio.c tests/tools/faults.c $(wildcard tests/fuzz/*.c)
 SH_FILES = tests/run tests/grade tests/test_helper.bash tests/tools/build tests/tools/handout \
            stage6-bench/bench stage6-bench/report stage6-bench/nginx_server .ci/run
@@ -85,18 +98,26 @@ fuzz:
 	$(MAKE) -C tests/fuzz run
 
 handout:
-	tests/tools/handout $(or $(HANDOUT),handout)
+	tests/tools/handout $(if $(STAGE),-s $(STAGE)) $(if $(CUT_PAST),-p) $(HANDOUT)
 
+# make diff leaves the handout markers out of the reference's diffs (the students' trees
+# have none).
+UNMARK = /BEGIN STUDENT\|END STUDENT\|\/\* STUB:/d
+# END INSTRUCTOR
+
+# The code first (sources and Makefile, without the handout markers); the handouts'
+# prose (README.md) only with DOCS=1, after it.
 diff:
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "make diff needs FROM=N TO=M"; exit 2; }
 	@from=$$(ls -d stage$(FROM)-* 2>/dev/null); to=$$(ls -d stage$(TO)-* 2>/dev/null); \
 	test -n "$$from" -a -n "$$to" || { echo "no stage$(FROM)-* or stage$(TO)-* folder"; exit 2; }; \
 	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	cp -r "$$from" "$$to" "$$tmp/"; \
-	find "$$tmp" -name '*.[ch]' -exec sed -i '/BEGIN STUDENT\|END STUDENT\|\/\* STUB:/d' {} +; \
-	cd "$$tmp" && diff -ru -x .build-flags -x server -x '*.o' "$$from" "$$to" || test $$? = 1
+	$(if $(UNMARK),find "$$tmp" -name '*.[ch]' -exec sed -i '$(UNMARK)' {} +;) \
+	cd "$$tmp" && { diff -ruN -x .build-flags -x server -x '*.o' -x '*.md' "$$from" "$$to" || test $$? = 1; } && \
+	if test -n "$(DOCS)"; then diff -u "$$from/README.md" "$$to/README.md" || test $$? = 1; fi
 
 clean:
-	for d in $(STAGE_DIRS) tests/tools tests/fuzz; do $(MAKE) -C $$d clean || exit 1; done
+	for d in $(STAGE_DIRS) $(wildcard tests/tools tests/fuzz); do $(MAKE) -C $$d clean || exit 1; done
 
 .PHONY: all markers run test stress memcheck bench lint fuzz grade handout diff clean $(STAGE_DIRS)

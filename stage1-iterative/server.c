@@ -28,6 +28,7 @@ static bool quiet;
 static int
 write_all(int fd, const char *buf, size_t len)
 {
+    /* BEGIN STUDENT: write until all len bytes are out; resume after short writes, EINTR */
     while (len > 0) {
         ssize_t n = write(fd, buf, len);
         if (n < 0 && errno == EINTR)
@@ -38,6 +39,9 @@ write_all(int fd, const char *buf, size_t len)
         len -= (size_t)n;
     }
     return 0;
+    /* STUB: (void)fd, (void)buf, (void)len; */
+    /* STUB: return -1; */
+    /* END STUDENT */
 }
 
 /*
@@ -141,37 +145,14 @@ close_gracefully(int fd)
     close(fd);
 }
 
-int
-main(int argc, char *argv[])
+/*
+ * Serve clients one at a time, for ever: accept the next connection, give its reads and
+ * writes -t seconds each, serve it, close it.  It never returns.
+ */
+static void
+serve_clients(int listenfd, long timeout)
 {
-    const char *addr = "127.0.0.1";
-    long port = 8080, timeout = 10;
-    struct sockaddr_storage sa;
-    socklen_t salen;
-    int opt, listenfd;
-
-    err_init(argv[0], USAGE);
-    while ((opt = getopt(argc, argv, "a:p:t:qh")) != -1) {
-        switch (opt) {
-        case 'a': addr = optarg; break;
-        case 'p': port = arg_long("-p", optarg, 0, 65535); break;
-        case 't': timeout = arg_long("-t", optarg, 1, 86400); break;
-        case 'q': quiet = true; break;
-        case 'h': print_usage(); return 0;
-        default: die_usage("unknown flag or missing argument");
-        }
-    }
-    if (optind < argc)
-        die_usage("unexpected argument: %s", argv[optind]);
-    if (addr_parse(addr, (int)port, &sa, &salen) < 0)
-        die_usage("-a %s: not an IPv4 or IPv6 address", addr);
-
-    /* A client that hangs up while we write must cost us that client, not our life. */
-    struct sigaction ign = {.sa_handler = SIG_IGN};
-    if (sigaction(SIGPIPE, &ign, NULL) < 0)
-        die_sys("sigaction");
-    listenfd = Tcp_listen(&sa, salen);
-
+    /* BEGIN STUDENT: accept each client (EINTR, ECONNABORTED: next), set -t, serve, close */
     for (;;) {
         struct sockaddr_storage peer;
         socklen_t peerlen = sizeof peer;
@@ -204,4 +185,41 @@ main(int argc, char *argv[])
             warn_sys("setsockopt");
         close_gracefully(fd);
     }
+    /* STUB: (void)listenfd, (void)timeout, (void)serve, (void)close_gracefully; */
+    /* END STUDENT */
+}
+
+int
+main(int argc, char *argv[])
+{
+    const char *addr = "127.0.0.1";
+    long port = 8080, timeout = 10;
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    int opt, listenfd;
+
+    err_init(argv[0], USAGE);
+    while ((opt = getopt(argc, argv, "a:p:t:qh")) != -1) {
+        switch (opt) {
+        case 'a': addr = optarg; break;
+        case 'p': port = arg_long("-p", optarg, 0, 65535); break;
+        case 't': timeout = arg_long("-t", optarg, 1, 86400); break;
+        case 'q': quiet = true; break;
+        case 'h': print_usage(); return 0;
+        default: die_usage("unknown flag or missing argument");
+        }
+    }
+    if (optind < argc)
+        die_usage("unexpected argument: %s", argv[optind]);
+    if (addr_parse(addr, (int)port, &sa, &salen) < 0)
+        die_usage("-a %s: not an IPv4 or IPv6 address", addr);
+
+    /* A client that hangs up while we write must cost us that client, not our life. */
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    if (sigaction(SIGPIPE, &ign, NULL) < 0)
+        die_sys("sigaction");
+    listenfd = Tcp_listen(&sa, salen);
+
+    serve_clients(listenfd, timeout);
+    return 0;
 }

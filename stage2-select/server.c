@@ -61,6 +61,7 @@ static int spare_fd = -1; /* kept open to be freed when accept() runs out of des
 static int
 write_all(int fd, const char *buf, size_t len)
 {
+    /* BEGIN STUDENT 1: write until all len bytes are out; resume after short writes, EINTR */
     while (len > 0) {
         ssize_t n = write(fd, buf, len);
         if (n < 0 && errno == EINTR)
@@ -71,6 +72,9 @@ write_all(int fd, const char *buf, size_t len)
         len -= (size_t)n;
     }
     return 0;
+    /* STUB: (void)fd, (void)buf, (void)len; */
+    /* STUB: return -1; */
+    /* END STUDENT */
 }
 
 /* Set by the signal handler, read by the loop. */
@@ -81,10 +85,13 @@ static volatile sig_atomic_t stop_requested;
 static void
 on_signal(int sig)
 {
+    /* BEGIN STUDENT: note which signal came; nothing else is safe in a handler */
     switch (sig) {
     case SIGINT:
     case SIGTERM: stop_requested = stop_requested + 1; break; /* a second one: stop now */
     }
+    /* STUB: (void)sig; */
+    /* END STUDENT */
 }
 
 /* Make fd non-blocking: calls on it then fail with EAGAIN instead of waiting. */
@@ -316,9 +323,13 @@ static long long stop_by;
 static long long
 conn_deadline(const struct conn *c)
 {
+    /* BEGIN STUDENT: -t after the last byte moved, LINGER_MS once closing; never past stop_by */
     long long t = c->last_active + (c->state == CONN_CLOSING ? LINGER_MS : timeout_ms);
 
     return stop_by > 0 && stop_by < t ? stop_by : t;
+    /* STUB: (void)c; */
+    /* STUB: return 0; */
+    /* END STUDENT */
 }
 
 /* Has the client sent bytes we have not read?  Closing now would reset the connection. */
@@ -355,11 +366,14 @@ take_signals(const sigset_t *waitmask)
 static void
 handle_signals(int *listenfd)
 {
+    /* BEGIN STUDENT: act on what on_signal noted: stopping, close the listener and set stop_by */
     if (stop_requested && *listenfd >= 0) {
         close(*listenfd); /* the kernel now refuses new clients */
         *listenfd = -1;
         stop_by = now_ms() + timeout_ms;
     }
+    /* STUB: (void)listenfd, (void)stop_requested, (void)stop_by; */
+    /* END STUDENT */
 }
 
 /*
@@ -371,6 +385,7 @@ handle_signals(int *listenfd)
 static int
 arm(int listenfd, fd_set *rset, fd_set *wset, long long *wait)
 {
+    /* BEGIN STUDENT: fill the sets, *wait until the first deadline; stopping: let idle ones go */
     long long now = now_ms();
     int maxfd = listenfd;
 
@@ -401,6 +416,9 @@ arm(int listenfd, fd_set *rset, fd_set *wset, long long *wait)
             *wait = left > 0 ? left : 0;
     }
     return maxfd;
+    /* STUB: (void)listenfd, (void)rset, (void)wset, (void)wait, (void)has_unread; */
+    /* STUB: return -1; */
+    /* END STUDENT */
 }
 
 /*
@@ -411,6 +429,7 @@ arm(int listenfd, fd_set *rset, fd_set *wset, long long *wait)
 static void
 dispatch(int listenfd, const fd_set *rset, const fd_set *wset)
 {
+    /* BEGIN STUDENT: accept if ready; a read or write per ready client; time-outs */
     if (listenfd >= 0 && FD_ISSET(listenfd, rset))
         accept_clients(listenfd);
     long long now = now_ms();
@@ -425,6 +444,9 @@ dispatch(int listenfd, const fd_set *rset, const fd_set *wset)
         else if (now >= conn_deadline(c))
             conn_close(c); /* its time ran out (conn_deadline) */
     }
+    /* STUB: (void)listenfd, (void)rset, (void)wset, (void)accept_clients; */
+    /* STUB: (void)conn_read, (void)conn_write, (void)conn_close, (void)conn_deadline; */
+    /* END STUDENT */
 }
 
 /* Serve clients until SIGINT or SIGTERM, then finish the answers under way: each turn
@@ -432,6 +454,7 @@ dispatch(int listenfd, const fd_set *rset, const fd_set *wset)
 static void
 event_loop(int listenfd, const sigset_t *waitmask)
 {
+    /* BEGIN STUDENT: each turn: handle_signals, arm, pselect (EINTR: none ready), dispatch */
     fd_set rset, wset;
     long long wait;
     int maxfd;
@@ -452,6 +475,36 @@ event_loop(int listenfd, const sigset_t *waitmask)
         take_signals(waitmask);
         dispatch(listenfd, &rset, &wset);
     }
+    /* STUB: (void)listenfd, (void)waitmask, (void)handle_signals, (void)arm; */
+    /* STUB: (void)take_signals, (void)dispatch; */
+    /* END STUDENT */
+}
+
+/*
+ * Give the signals the loop handles to on_signal, and keep them blocked except while
+ * pselect() waits: *waitmask is the mask it waits with (ours, less those signals).
+ */
+static void
+catch_signals(sigset_t *waitmask)
+{
+    /* BEGIN STUDENT: on_signal for each handled signal; block them; *waitmask: all but those */
+    static const int handled[] = {SIGINT, SIGTERM};
+    struct sigaction act = {.sa_handler = on_signal};
+    sigset_t block;
+
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++) {
+        if (sigaction(handled[i], &act, NULL) < 0)
+            die_sys("sigaction");
+        sigaddset(&block, handled[i]);
+    }
+    if (sigprocmask(SIG_BLOCK, &block, waitmask) < 0)
+        die_sys("sigprocmask");
+    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++)
+        sigdelset(waitmask, handled[i]);
+    /* STUB: (void)on_signal; */
+    /* STUB: sigprocmask(SIG_BLOCK, NULL, waitmask); */
+    /* END STUDENT */
 }
 
 int
@@ -461,7 +514,7 @@ main(int argc, char *argv[])
     long port = 8080;
     struct sockaddr_storage sa;
     socklen_t salen;
-    sigset_t block, waitmask;
+    sigset_t waitmask;
     int opt, listenfd;
 
     err_init(argv[0], USAGE);
@@ -481,21 +534,10 @@ main(int argc, char *argv[])
         die_usage("-a %s: not an IPv4 or IPv6 address", addr);
 
     /* A client that hangs up while we write must cost us that client, not our life. */
-    struct sigaction ign = {.sa_handler = SIG_IGN}, act = {.sa_handler = on_signal};
+    struct sigaction ign = {.sa_handler = SIG_IGN};
     if (sigaction(SIGPIPE, &ign, NULL) < 0)
         die_sys("sigaction");
-    /* The signals the loop handles stay blocked, except while pselect() waits. */
-    static const int handled[] = {SIGINT, SIGTERM};
-    sigemptyset(&block);
-    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++) {
-        if (sigaction(handled[i], &act, NULL) < 0)
-            die_sys("sigaction");
-        sigaddset(&block, handled[i]);
-    }
-    if (sigprocmask(SIG_BLOCK, &block, &waitmask) < 0)
-        die_sys("sigprocmask");
-    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++)
-        sigdelset(&waitmask, handled[i]);
+    catch_signals(&waitmask);
 
     if ((spare_fd = open("/dev/null", O_RDONLY)) < 0)
         die_sys("/dev/null");

@@ -71,6 +71,7 @@ static int root_fd = -1;  /* the document root: every file is opened beneath it 
 static int
 write_all(int fd, const char *buf, size_t len)
 {
+    /* BEGIN STUDENT 1: write until all len bytes are out; resume after short writes, EINTR */
     while (len > 0) {
         ssize_t n = write(fd, buf, len);
         if (n < 0 && errno == EINTR)
@@ -81,6 +82,9 @@ write_all(int fd, const char *buf, size_t len)
         len -= (size_t)n;
     }
     return 0;
+    /* STUB: (void)fd, (void)buf, (void)len; */
+    /* STUB: return -1; */
+    /* END STUDENT */
 }
 
 /* Set by the signal handler, read by the loop. */
@@ -91,10 +95,13 @@ static volatile sig_atomic_t stop_requested;
 static void
 on_signal(int sig)
 {
+    /* BEGIN STUDENT 2: note which signal came; nothing else is safe in a handler */
     switch (sig) {
     case SIGINT:
     case SIGTERM: stop_requested = stop_requested + 1; break; /* a second one: stop now */
     }
+    /* STUB: (void)sig; */
+    /* END STUDENT */
 }
 
 /* Make fd non-blocking: calls on it then fail with EAGAIN instead of waiting. */
@@ -124,6 +131,7 @@ serve_error(struct conn *c, const struct http_request *req, int status)
 static int
 conn_fill(struct conn *c)
 {
+    /* BEGIN STUDENT: read the file's next chunk into out[] (EINTR: again); at its end, close it */
     size_t want = sizeof c->out - c->outlen;
     ssize_t n;
 
@@ -141,6 +149,9 @@ conn_fill(struct conn *c)
         c->file = -1;
     }
     return 0;
+    /* STUB: (void)c; */
+    /* STUB: return -1; */
+    /* END STUDENT */
 }
 
 /*
@@ -165,6 +176,7 @@ move_high(int fd)
 static void
 serve(struct conn *c, const struct http_request *req)
 {
+    /* BEGIN STUDENT: decode, open beneath the root (a folder: its index.html), answer */
     char path[HTTP_MAX_HEAD], index[HTTP_MAX_HEAD + sizeof "index.html"];
     const char *name;
     struct stat st;
@@ -223,6 +235,9 @@ serve(struct conn *c, const struct http_request *req)
         c->file = -1;
         serve_error(c, req, 500);
     }
+    /* STUB: (void)move_high, (void)conn_fill; */
+    /* STUB: serve_error(c, req, 404); */
+    /* END STUDENT */
 }
 
 /* If a whole request head has arrived, prepare its answer and start writing it. */
@@ -273,8 +288,7 @@ conn_close(struct conn *c)
 static void
 conn_write(struct conn *c)
 {
-    ssize_t n;
-
+    /* BEGIN STUDENT: all of out[] sent and more to come: refill it (conn_fill) */
     /* All of out[] is sent and the file has more: refill it. */
     if (c->outpos == c->outlen && c->file >= 0) {
         c->outpos = c->outlen = 0;
@@ -283,7 +297,9 @@ conn_write(struct conn *c)
             return;
         }
     }
-    n = write(c->fd, c->out + c->outpos, c->outlen - c->outpos);
+    /* END STUDENT */
+    /* BEGIN STUDENT 2: send what the socket takes; more to come: wait; all sent: log, go on */
+    ssize_t n = write(c->fd, c->out + c->outpos, c->outlen - c->outpos);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return; /* no room after all: select() will say when there is */
     if (n < 0) {
@@ -307,12 +323,15 @@ conn_write(struct conn *c)
         shutdown(c->fd, SHUT_WR);
         c->state = CONN_CLOSING;
     }
+    /* STUB: (void)c, (void)conn_process; */
+    /* END STUDENT */
 }
 
 /* The socket is readable: take what the client sent. */
 static void
 conn_read(struct conn *c)
 {
+    /* BEGIN STUDENT 2: take what the client sent (swallow it when closing), process it */
     char junk[4096];
     bool closing = c->state == CONN_CLOSING;
     ssize_t n = closing ? read(c->fd, junk, sizeof junk)
@@ -339,6 +358,8 @@ conn_read(struct conn *c)
     /* The socket is most likely writable: try now rather than wait for another turn. */
     if (c->state == CONN_WRITING)
         conn_write(c);
+    /* STUB: (void)c; */
+    /* END STUDENT */
 }
 
 /* Answer 503 and close: for clients we cannot take on (best effort, never waits). */
@@ -421,9 +442,13 @@ static long long stop_by;
 static long long
 conn_deadline(const struct conn *c)
 {
+    /* BEGIN STUDENT 2: -t after the last byte moved, LINGER_MS once closing; never past stop_by */
     long long t = c->last_active + (c->state == CONN_CLOSING ? LINGER_MS : timeout_ms);
 
     return stop_by > 0 && stop_by < t ? stop_by : t;
+    /* STUB: (void)c; */
+    /* STUB: return 0; */
+    /* END STUDENT */
 }
 
 /* Has the client sent bytes we have not read?  Closing now would reset the connection. */
@@ -460,11 +485,14 @@ take_signals(const sigset_t *waitmask)
 static void
 handle_signals(int *listenfd)
 {
+    /* BEGIN STUDENT 2: act on what on_signal noted: stopping, close the listener and set stop_by */
     if (stop_requested && *listenfd >= 0) {
         close(*listenfd); /* the kernel now refuses new clients */
         *listenfd = -1;
         stop_by = now_ms() + timeout_ms;
     }
+    /* STUB: (void)listenfd, (void)stop_requested, (void)stop_by; */
+    /* END STUDENT */
 }
 
 /*
@@ -476,6 +504,7 @@ handle_signals(int *listenfd)
 static int
 arm(int listenfd, fd_set *rset, fd_set *wset, long long *wait)
 {
+    /* BEGIN STUDENT 2: fill the sets, *wait until the first deadline; stopping: let idle ones go */
     long long now = now_ms();
     int maxfd = listenfd;
 
@@ -506,6 +535,9 @@ arm(int listenfd, fd_set *rset, fd_set *wset, long long *wait)
             *wait = left > 0 ? left : 0;
     }
     return maxfd;
+    /* STUB: (void)listenfd, (void)rset, (void)wset, (void)wait, (void)has_unread; */
+    /* STUB: return -1; */
+    /* END STUDENT */
 }
 
 /*
@@ -516,6 +548,7 @@ arm(int listenfd, fd_set *rset, fd_set *wset, long long *wait)
 static void
 dispatch(int listenfd, const fd_set *rset, const fd_set *wset)
 {
+    /* BEGIN STUDENT 2: accept if ready; a read or write per ready client; time-outs */
     if (listenfd >= 0 && FD_ISSET(listenfd, rset))
         accept_clients(listenfd);
     long long now = now_ms();
@@ -530,6 +563,9 @@ dispatch(int listenfd, const fd_set *rset, const fd_set *wset)
         else if (now >= conn_deadline(c))
             conn_close(c); /* its time ran out (conn_deadline) */
     }
+    /* STUB: (void)listenfd, (void)rset, (void)wset, (void)accept_clients; */
+    /* STUB: (void)conn_read, (void)conn_write, (void)conn_close, (void)conn_deadline; */
+    /* END STUDENT */
 }
 
 /* Serve clients until SIGINT or SIGTERM, then finish the answers under way: each turn
@@ -537,6 +573,7 @@ dispatch(int listenfd, const fd_set *rset, const fd_set *wset)
 static void
 event_loop(int listenfd, const sigset_t *waitmask)
 {
+    /* BEGIN STUDENT 2: each turn: handle_signals, arm, pselect (EINTR: none ready), dispatch */
     fd_set rset, wset;
     long long wait;
     int maxfd;
@@ -557,6 +594,36 @@ event_loop(int listenfd, const sigset_t *waitmask)
         take_signals(waitmask);
         dispatch(listenfd, &rset, &wset);
     }
+    /* STUB: (void)listenfd, (void)waitmask, (void)handle_signals, (void)arm; */
+    /* STUB: (void)take_signals, (void)dispatch; */
+    /* END STUDENT */
+}
+
+/*
+ * Give the signals the loop handles to on_signal, and keep them blocked except while
+ * pselect() waits: *waitmask is the mask it waits with (ours, less those signals).
+ */
+static void
+catch_signals(sigset_t *waitmask)
+{
+    /* BEGIN STUDENT 2: on_signal for each handled signal; block them; *waitmask: all but those */
+    static const int handled[] = {SIGINT, SIGTERM};
+    struct sigaction act = {.sa_handler = on_signal};
+    sigset_t block;
+
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++) {
+        if (sigaction(handled[i], &act, NULL) < 0)
+            die_sys("sigaction");
+        sigaddset(&block, handled[i]);
+    }
+    if (sigprocmask(SIG_BLOCK, &block, waitmask) < 0)
+        die_sys("sigprocmask");
+    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++)
+        sigdelset(waitmask, handled[i]);
+    /* STUB: (void)on_signal; */
+    /* STUB: sigprocmask(SIG_BLOCK, NULL, waitmask); */
+    /* END STUDENT */
 }
 
 int
@@ -566,7 +633,7 @@ main(int argc, char *argv[])
     long port = 8080;
     struct sockaddr_storage sa;
     socklen_t salen;
-    sigset_t block, waitmask;
+    sigset_t waitmask;
     int opt, listenfd, probe;
 
     err_init(argv[0], USAGE);
@@ -587,21 +654,10 @@ main(int argc, char *argv[])
         die_usage("-a %s: not an IPv4 or IPv6 address", addr);
 
     /* A client that hangs up while we write must cost us that client, not our life. */
-    struct sigaction ign = {.sa_handler = SIG_IGN}, act = {.sa_handler = on_signal};
+    struct sigaction ign = {.sa_handler = SIG_IGN};
     if (sigaction(SIGPIPE, &ign, NULL) < 0)
         die_sys("sigaction");
-    /* The signals the loop handles stay blocked, except while pselect() waits. */
-    static const int handled[] = {SIGINT, SIGTERM};
-    sigemptyset(&block);
-    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++) {
-        if (sigaction(handled[i], &act, NULL) < 0)
-            die_sys("sigaction");
-        sigaddset(&block, handled[i]);
-    }
-    if (sigprocmask(SIG_BLOCK, &block, &waitmask) < 0)
-        die_sys("sigprocmask");
-    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++)
-        sigdelset(&waitmask, handled[i]);
+    catch_signals(&waitmask);
 
     /* Room above FD_SETSIZE for the files (move_high), as far as the hard limit allows;
      * should that fail, files stay among the sockets: fewer clients, nothing wrong. */

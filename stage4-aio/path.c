@@ -30,7 +30,7 @@ hex_value(char c)
 int
 decode_target(const char *target, char *path, size_t size)
 {
-    /* BEGIN STUDENT: decode the path; 400 for bad escapes, NUL, "..", no leading / */
+    /* BEGIN STUDENT 3: decode the path; 400 for bad escapes, NUL, "..", no leading / */
     size_t o = 0;
 
     if (target[0] != '/')
@@ -101,7 +101,7 @@ squeeze_path(char *path)
 int
 open_beneath(int dir, const char *path)
 {
-    /* BEGIN STUDENT: open path with openat2(RESOLVE_BENEATH): never outside dir */
+    /* BEGIN STUDENT 3: open path with openat2(RESOLVE_BENEATH): never outside dir */
     struct open_how how = {
         .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
         .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,

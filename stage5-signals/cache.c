@@ -45,6 +45,20 @@ entry_free(struct cache_entry *e)
     free(e);
 }
 
+/* Take e off the recency list (it must be on it). */
+static void
+take_off_list(struct cache *c, struct cache_entry *e)
+{
+    if (e->prev != NULL)
+        e->prev->next = e->next;
+    else
+        c->newest = e->next;
+    if (e->next != NULL)
+        e->next->prev = e->prev;
+    else
+        c->oldest = e->prev;
+}
+
 /* Take e out of the hash table and the recency list; free it unless a response holds it. */
 static void
 unlink_entry(struct cache *c, struct cache_entry *e)
@@ -54,14 +68,7 @@ unlink_entry(struct cache *c, struct cache_entry *e)
     while (*p != e)
         p = &(*p)->chain;
     *p = e->chain;
-    if (e->prev != NULL)
-        e->prev->next = e->next;
-    else
-        c->newest = e->next;
-    if (e->next != NULL)
-        e->next->prev = e->prev;
-    else
-        c->oldest = e->prev;
+    take_off_list(c, e);
     if (!e->loading) {
         c->stats.entries--;
         c->stats.bytes -= e->cost;
@@ -118,16 +125,10 @@ cache_get(struct cache *c, const char *key)
         return NULL;
     c->stats.hits++;
     e->refs++;
-    if (c->newest != e) {
-        e->prev->next = e->next;
-        if (e->next != NULL)
-            e->next->prev = e->prev;
-        else
-            c->oldest = e->prev;
-        push_front(c, e);
-    }
+    take_off_list(c, e);
+    push_front(c, e);
     return e;
-    /* STUB: (void)c, (void)key, (void)find, (void)push_front; */
+    /* STUB: (void)c, (void)key, (void)find, (void)take_off_list, (void)push_front; */
     /* STUB: return NULL; */
     /* END STUDENT */
 }
@@ -183,9 +184,12 @@ cache_commit(struct cache_entry *e)
 void
 cache_abandon(struct cache_entry *e)
 {
+    /* Drop our reference first: then whichever of the two frees e does it last. */
+    e->refs--;
     if (e->cached)
         unlink_entry(e->cache, e);
-    cache_release(e);
+    else if (e->refs == 0)
+        entry_free(e);
 }
 
 void

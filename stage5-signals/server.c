@@ -88,6 +88,7 @@ static unsigned long long served; /* responses sent, for SIGUSR1 */
 static int
 write_all(int fd, const char *buf, size_t len)
 {
+    /* BEGIN STUDENT 1: write until all len bytes are out; resume after short writes, EINTR */
     while (len > 0) {
         ssize_t n = write(fd, buf, len);
         if (n < 0 && errno == EINTR)
@@ -98,6 +99,9 @@ write_all(int fd, const char *buf, size_t len)
         len -= (size_t)n;
     }
     return 0;
+    /* STUB: (void)fd, (void)buf, (void)len; */
+    /* STUB: return -1; */
+    /* END STUDENT */
 }
 
 /* Set by the signal handler, read by the loop. */
@@ -111,6 +115,7 @@ static volatile sig_atomic_t print_stats; /* SIGUSR1 */
 static void
 on_signal(int sig)
 {
+    /* BEGIN STUDENT: note which signal came; nothing else is safe in a handler */
     switch (sig) {
     case SIGINT:
     case SIGTERM: stop_requested = stop_requested + 1; break; /* a second one: stop now */
@@ -118,6 +123,8 @@ on_signal(int sig)
     case SIGHUP: flush_cache = 1; break;
     case SIGUSR1: print_stats = 1; break;
     }
+    /* STUB: (void)sig; */
+    /* END STUDENT */
 }
 
 /* Make fd non-blocking: calls on it then fail with EAGAIN instead of waiting. */
@@ -161,6 +168,7 @@ conn_fill(struct conn *c)
         }
         return 0;
     }
+    /* BEGIN STUDENT 4: start an aio_read of the next chunk into out[]; its signal: SIGUSR2 */
     if ((off_t)want > c->file_left)
         want = (size_t)c->file_left;
     memset(&c->aio, 0, sizeof c->aio);
@@ -175,6 +183,9 @@ conn_fill(struct conn *c)
         return -1;
     c->state = CONN_DISK;
     return 0;
+    /* STUB: (void)c; */
+    /* STUB: return -1; */
+    /* END STUDENT */
 }
 
 /* Let go of what the body came from (file, cache entry, load).  Every error path
@@ -216,6 +227,7 @@ move_high(int fd)
 static void
 serve(struct conn *c, const struct http_request *req)
 {
+    /* BEGIN STUDENT: a cache hit: send the entry; else as stage 4, and reserve an entry to load */
     char path[HTTP_MAX_HEAD], index[HTTP_MAX_HEAD + sizeof "index.html"];
     const char *name, *key;
     struct cache_entry *e;
@@ -296,6 +308,9 @@ serve(struct conn *c, const struct http_request *req)
         conn_drop_body(c);
         serve_error(c, req, 500);
     }
+    /* STUB: (void)move_high, (void)conn_fill; */
+    /* STUB: serve_error(c, req, 404); */
+    /* END STUDENT */
 }
 
 /* If a whole request head has arrived, prepare its answer and start writing it. */
@@ -337,6 +352,7 @@ conn_close(struct conn *c)
         http_log(c->peer, c->line, c->status, c->sent);
     close(c->fd);
     conns[c->fd] = NULL;
+    /* BEGIN STUDENT 4: a read in flight owns c->out: cancel it, or leave c to reap_orphans */
     if (c->state == CONN_DISK) {
         /* The read still owns c->out.  A read not yet begun can be cancelled; one under
          * way cannot, and waiting for it here would stop every client until the disk
@@ -349,6 +365,7 @@ conn_close(struct conn *c)
         }
         aio_return(&c->aio);
     }
+    /* END STUDENT */
     conn_drop_body(c);
     free(c);
 }
@@ -357,6 +374,7 @@ conn_close(struct conn *c)
 static void
 reap_orphans(void)
 {
+    /* BEGIN STUDENT 4: free each orphan whose read has finished (aio_return first) */
     struct conn **p = &orphans, *c;
 
     while ((c = *p) != NULL) {
@@ -369,14 +387,15 @@ reap_orphans(void)
         conn_drop_body(c);
         free(c);
     }
+    /* STUB: (void)orphans; */
+    /* END STUDENT */
 }
 
 /* The socket is writable: send what we can of the response, and move on when it is all out. */
 static void
 conn_write(struct conn *c)
 {
-    ssize_t n;
-
+    /* BEGIN STUDENT 3: all of out[] sent and more to come: refill it (conn_fill) */
     /* All of out[] is sent and the file (or the cache entry) has more: refill it. */
     if (c->outpos == c->outlen && (c->file >= 0 || c->entry != NULL)) {
         c->outpos = c->outlen = 0;
@@ -387,7 +406,9 @@ conn_write(struct conn *c)
         if (c->state == CONN_DISK)
             return; /* conn_disk comes back here with the data */
     }
-    n = write(c->fd, c->out + c->outpos, c->outlen - c->outpos);
+    /* END STUDENT */
+    /* BEGIN STUDENT 2: send what the socket takes; more to come: wait; all sent: log, go on */
+    ssize_t n = write(c->fd, c->out + c->outpos, c->outlen - c->outpos);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return; /* no room after all: select() will say when there is */
     if (n < 0) {
@@ -412,12 +433,15 @@ conn_write(struct conn *c)
         shutdown(c->fd, SHUT_WR);
         c->state = CONN_CLOSING;
     }
+    /* STUB: (void)c, (void)conn_process; */
+    /* END STUDENT */
 }
 
 /* The read conn_fill asked for may have finished: if so, take its bytes and send them. */
 static void
 conn_disk(struct conn *c)
 {
+    /* BEGIN STUDENT 4: if c's read is done, take its result (aio_return), gather a miss, write */
     ssize_t n;
 
     if (aio_error(&c->aio) == EINPROGRESS)
@@ -451,12 +475,15 @@ conn_disk(struct conn *c)
         }
     }
     conn_write(c);
+    /* STUB: (void)c; */
+    /* END STUDENT */
 }
 
 /* The socket is readable: take what the client sent. */
 static void
 conn_read(struct conn *c)
 {
+    /* BEGIN STUDENT 2: take what the client sent (swallow it when closing), process it */
     char junk[4096];
     bool closing = c->state == CONN_CLOSING;
     ssize_t n = closing ? read(c->fd, junk, sizeof junk)
@@ -484,6 +511,8 @@ conn_read(struct conn *c)
      * (unless a disk read is under way). */
     if (c->state == CONN_WRITING)
         conn_write(c);
+    /* STUB: (void)c; */
+    /* END STUDENT */
 }
 
 /* Answer 503 and close: for clients we cannot take on (best effort, never waits). */
@@ -566,9 +595,13 @@ static long long stop_by;
 static long long
 conn_deadline(const struct conn *c)
 {
+    /* BEGIN STUDENT 2: -t after the last byte moved, LINGER_MS once closing; never past stop_by */
     long long t = c->last_active + (c->state == CONN_CLOSING ? LINGER_MS : timeout_ms);
 
     return stop_by > 0 && stop_by < t ? stop_by : t;
+    /* STUB: (void)c; */
+    /* STUB: return 0; */
+    /* END STUDENT */
 }
 
 /* Has the client sent bytes we have not read?  Closing now would reset the connection. */
@@ -606,6 +639,7 @@ take_signals(const sigset_t *waitmask)
 static void
 handle_signals(int *listenfd)
 {
+    /* BEGIN STUDENT: act on what on_signal noted: stop (listener, stop_by), flush, print stats */
     if (stop_requested && *listenfd >= 0) {
         close(*listenfd); /* the kernel now refuses new clients */
         *listenfd = -1;
@@ -621,6 +655,9 @@ handle_signals(int *listenfd)
         fprintf(stderr, "cache: entries=%zu bytes=%zu hits=%llu misses=%llu requests=%llu\n",
                 st.entries, st.bytes, st.hits, st.misses, served);
     }
+    /* STUB: (void)listenfd, (void)stop_requested, (void)stop_by; */
+    /* STUB: (void)flush_cache, (void)print_stats, (void)served; */
+    /* END STUDENT */
 }
 
 /*
@@ -632,6 +669,7 @@ handle_signals(int *listenfd)
 static int
 arm(int listenfd, fd_set *rset, fd_set *wset, long long *wait)
 {
+    /* BEGIN STUDENT 2: fill the sets, *wait until the first deadline; stopping: let idle ones go */
     long long now = now_ms();
     int maxfd = listenfd;
 
@@ -663,6 +701,9 @@ arm(int listenfd, fd_set *rset, fd_set *wset, long long *wait)
             *wait = left > 0 ? left : 0;
     }
     return maxfd;
+    /* STUB: (void)listenfd, (void)rset, (void)wset, (void)wait, (void)has_unread; */
+    /* STUB: return -1; */
+    /* END STUDENT */
 }
 
 /*
@@ -674,6 +715,7 @@ arm(int listenfd, fd_set *rset, fd_set *wset, long long *wait)
 static void
 dispatch(int listenfd, const fd_set *rset, const fd_set *wset)
 {
+    /* BEGIN STUDENT 4: reads done (disk_done, cleared first): conn_disk each, then reap_orphans */
     if (disk_done) {
         disk_done = 0; /* first: a read that finishes during the scan rings again */
         for (int fd = 0; fd < FD_SETSIZE; fd++)
@@ -681,6 +723,9 @@ dispatch(int listenfd, const fd_set *rset, const fd_set *wset)
                 conn_disk(conns[fd]);
         reap_orphans();
     }
+    /* STUB: (void)disk_done, (void)conn_disk, (void)reap_orphans; */
+    /* END STUDENT */
+    /* BEGIN STUDENT 2: accept if ready; a read or write per ready client; time-outs */
     if (listenfd >= 0 && FD_ISSET(listenfd, rset))
         accept_clients(listenfd);
     long long now = now_ms();
@@ -695,6 +740,9 @@ dispatch(int listenfd, const fd_set *rset, const fd_set *wset)
         else if (now >= conn_deadline(c))
             conn_close(c); /* its time ran out (conn_deadline) */
     }
+    /* STUB: (void)listenfd, (void)rset, (void)wset, (void)accept_clients; */
+    /* STUB: (void)conn_read, (void)conn_write, (void)conn_close, (void)conn_deadline; */
+    /* END STUDENT */
 }
 
 /* Serve clients until SIGINT or SIGTERM, then finish the answers under way: each turn
@@ -702,6 +750,7 @@ dispatch(int listenfd, const fd_set *rset, const fd_set *wset)
 static void
 event_loop(int listenfd, const sigset_t *waitmask)
 {
+    /* BEGIN STUDENT 2: each turn: handle_signals, arm, pselect (EINTR: none ready), dispatch */
     fd_set rset, wset;
     long long wait;
     int maxfd;
@@ -722,6 +771,36 @@ event_loop(int listenfd, const sigset_t *waitmask)
         take_signals(waitmask);
         dispatch(listenfd, &rset, &wset);
     }
+    /* STUB: (void)listenfd, (void)waitmask, (void)handle_signals, (void)arm; */
+    /* STUB: (void)take_signals, (void)dispatch; */
+    /* END STUDENT */
+}
+
+/*
+ * Give the signals the loop handles to on_signal, and keep them blocked except while
+ * pselect() waits: *waitmask is the mask it waits with (ours, less those signals).
+ */
+static void
+catch_signals(sigset_t *waitmask)
+{
+    /* BEGIN STUDENT: on_signal for each handled signal; block them; *waitmask: all but those */
+    static const int handled[] = {SIGINT, SIGTERM, SIGUSR2, SIGHUP, SIGUSR1};
+    struct sigaction act = {.sa_handler = on_signal};
+    sigset_t block;
+
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++) {
+        if (sigaction(handled[i], &act, NULL) < 0)
+            die_sys("sigaction");
+        sigaddset(&block, handled[i]);
+    }
+    if (sigprocmask(SIG_BLOCK, &block, waitmask) < 0)
+        die_sys("sigprocmask");
+    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++)
+        sigdelset(waitmask, handled[i]);
+    /* STUB: (void)on_signal; */
+    /* STUB: sigprocmask(SIG_BLOCK, NULL, waitmask); */
+    /* END STUDENT */
 }
 
 int
@@ -731,7 +810,7 @@ main(int argc, char *argv[])
     long port = 8080, capacity = 64L << 20;
     struct sockaddr_storage sa;
     socklen_t salen;
-    sigset_t block, waitmask;
+    sigset_t waitmask;
     int opt, listenfd, probe;
 
     err_init(argv[0], USAGE);
@@ -753,21 +832,10 @@ main(int argc, char *argv[])
         die_usage("-a %s: not an IPv4 or IPv6 address", addr);
 
     /* A client that hangs up while we write must cost us that client, not our life. */
-    struct sigaction ign = {.sa_handler = SIG_IGN}, act = {.sa_handler = on_signal};
+    struct sigaction ign = {.sa_handler = SIG_IGN};
     if (sigaction(SIGPIPE, &ign, NULL) < 0)
         die_sys("sigaction");
-    /* The signals the loop handles stay blocked, except while pselect() waits. */
-    static const int handled[] = {SIGINT, SIGTERM, SIGUSR2, SIGHUP, SIGUSR1};
-    sigemptyset(&block);
-    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++) {
-        if (sigaction(handled[i], &act, NULL) < 0)
-            die_sys("sigaction");
-        sigaddset(&block, handled[i]);
-    }
-    if (sigprocmask(SIG_BLOCK, &block, &waitmask) < 0)
-        die_sys("sigprocmask");
-    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++)
-        sigdelset(&waitmask, handled[i]);
+    catch_signals(&waitmask);
 
     if ((cache = cache_create((size_t)capacity)) == NULL)
         die_sys("cache");

@@ -171,6 +171,7 @@ conn_write(struct conn *c, size_t len)
 static ssize_t
 read_head(struct conn *c)
 {
+    /* BEGIN STUDENT 1: read until the head is whole; wait_for until -t from its first byte */
     long long deadline = now_ms() + timeout * 1000;
     size_t head;
 
@@ -194,6 +195,9 @@ read_head(struct conn *c)
         c->inlen += (size_t)n;
     }
     return (ssize_t)head;
+    /* STUB: (void)c; */
+    /* STUB: return -1; */
+    /* END STUDENT */
 }
 
 /* Answer with an error (req NULL: no request could be parsed); false if it was cut short. */
@@ -238,6 +242,7 @@ serve(struct conn *c, const struct http_request *req)
     off_t left;
     bool ok;
 
+    /* BEGIN STUDENT 3: decode, open beneath the root (a folder: its index.html), or say why not */
     if (status != 0)
         return serve_error(c, req, status);
     squeeze_path(path);
@@ -272,6 +277,9 @@ serve(struct conn *c, const struct http_request *req)
             close(fd);
         return serve_error(c, req, status);
     }
+    /* STUB: (void)index, (void)fd, (void)st, (void)status; */
+    /* STUB: return serve_error(c, req, 404); */
+    /* END STUDENT */
     c->status = 200;
     len = http_head(c->out, sizeof c->out, req, 200, http_content_type(name), st.st_size);
     left = req->head ? 0 : st.st_size;

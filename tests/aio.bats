@@ -14,11 +14,15 @@ load test_helper
     local trace="$BATS_TEST_TMPDIR/strace.log"
     ASAN_OPTIONS=detect_leaks=0 SERVER_PREFIX="strace -f -qq -e trace=pread64,pselect6 -o $trace" \
         start_server -q || skip "strace cannot trace here (ptrace not permitted?)"
-    run -0 http "$(url /one.bin)" -o "$BATS_TEST_TMPDIR/one"
-    cmp "$ROOT/one.bin" "$BATS_TEST_TMPDIR/one"
-    # Stop the server itself (strace's child) so that strace finishes its log.
+    # The server itself is strace's child: the teardown stops it first (killing strace
+    # alone would leave it running, untraced), and so does tests/run after a timeout.
     local server
     server=$(pgrep -P "$SERVER_PID")
+    SERVER_PIDS=("$server" "${SERVER_PIDS[@]}")
+    [[ -z ${EVLAB_PIDFILE:-} ]] || echo "$server" >>"$EVLAB_PIDFILE"
+    run -0 http "$(url /one.bin)" -o "$BATS_TEST_TMPDIR/one"
+    cmp "$ROOT/one.bin" "$BATS_TEST_TMPDIR/one"
+    # Stop the server so that strace finishes its log.
     kill -TERM "$server"
     run -0 timeout 5 bash -c 'while kill -0 "$0" 2>/dev/null; do sleep 0.05; done' "$SERVER_PID"
     # Threads that waited in pselect6, and threads that read the file (after the first

@@ -142,7 +142,7 @@ stops_promptly() {
     exec 5<>"/dev/tcp/127.0.0.1/$PORT" 6<>"/dev/tcp/127.0.0.1/$PORT"
     printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' >&5
     run -0 timeout 5 head -n 1 <&5
-    [[ $output == "HTTP/1.1 200 OK"* ]] || false
+    answer_is "HTTP/1.1 200 OK"
     printf 'GET / HTTP/1.1\r\nHo' >&6
     sleep 0.2
     local kids start=$SECONDS

@@ -82,7 +82,7 @@ start_server() {
         local preload=${SERVER_PRELOAD:-}
         if [[ -n ${SHORTIO:-} ]]; then
             preload+=" $SHORTIO"
-            export SHORTIO_LOG=$BATS_TEST_TMPDIR/shortio.log
+            export SHORTIO_LOG=$BATS_TEST_TMPDIR/shortio.log SHORTIO_TRACE=$BATS_TEST_TMPDIR/shortio.trace
         fi
         if [[ -n ${preload// /} ]]; then
             # ASan wants to be the first library loaded; a shim in front of it is harmless.
@@ -422,16 +422,81 @@ peak_tasks() {
     echo "$most_t $most_c"
 }
 
-# Under the short-I/O shim, a failed test says what the shim did (most failures there are
-# a short write or an EINTR taken for an error).
+# Under the short-I/O shim, a failed test says what the shim did: the socket lines of
+# SHORTIO_TRACE that show a short write whose rest never followed, else the last few.
 explain_shortio() {
     [[ -n ${SHORTIO:-} && -z ${BATS_TEST_COMPLETED:-} ]] || return 0
-    local most=${SHORTIO_MAX:-7} one_in=${SHORTIO_EINTR:-8}
+    local most=${SHORTIO_MAX:-7} one_in=${SHORTIO_EINTR:-8} trace=$BATS_TEST_TMPDIR/shortio.trace
     echo "This test ran with the server under tests/tools/shortio.so: each read() and write() on a"
-    echo "socket moved 1 to $most bytes, and about 1 call in $one_in failed with EINTR, as the kernel may"
-    echo "do. Does it pass without the shim? Then the server takes a short write for a whole one"
-    echo "(bytes go missing: keep the count, send the rest), a short read for a whole request,"
-    echo "or EINTR for an error (retry the call)."
+    echo "socket moved 1 to $most bytes, and about 1 call in $one_in failed with EINTR, as the kernel may do."
+    echo "A server that passes without the shim and fails here"
+    echo "takes a short write for a whole one (keep the count, send the rest),"
+    echo "a short read for a whole request, or EINTR for an error (retry the call)."
+    echo "What the shim saw, socket by socket, as each was closed:"
+    if [[ ! -s $trace ]]; then
+        echo "  (no socket was closed)"
+    elif grep -q 'never sent' "$trace"; then
+        grep 'never sent' "$trace" | tail -n 3 | sed 's/^shortio: /  /'
+    else
+        tail -n 3 "$trace" | sed 's/^shortio: /  /'
+    fi
+}
+
+# shellcheck disable=SC2120 # callers may pass a line count; today's take the default
+# Bytes for a person to read: \r, \t and other control bytes escaped, each line ending in
+# its \n, at most ${1:-5} lines of at most 160 bytes; then how many bytes there were.
+escaped() {
+    local f=$BATS_TEST_TMPDIR/.escaped max=${1:-5} n newlines
+    cat >"$f"
+    n=$(wc -c <"$f") newlines=$(wc -l <"$f")
+    if ((n == 0)); then
+        echo "nothing (0 bytes)"
+        return
+    fi
+    LC_ALL=C head -n "$max" "$f" | LC_ALL=C sed -e 's/\\/\\\\/g' -e 's/\r/\\r/g' -e 's/\t/\\t/g' \
+        -e 's/[^[:print:]]/?/g' -e 's/^\(.\{160\}\).*/\1.../' -e 's/$/\\n/' >"$f.out"
+    # The bytes may stop mid-line: then the last line shown has no \n.
+    if ((newlines < max)) && [[ $(tail -c 1 "$f" | od -An -tx1 | tr -d ' ') != 0a ]]; then
+        sed -i '$ s/\\n$/ (the bytes end here, mid-line)/' "$f.out"
+    fi
+    cat "$f.out"
+    [[ -z $(tail -c 1 "$f.out") ]] || echo # sed keeps a missing last newline missing
+    ((newlines < max)) || echo "..."
+    echo "($n bytes in all)"
+}
+
+# Record what a request sends ($1, as the test wrote it), for the report of a failing test.
+note_sent() {
+    local what=$1
+    ((${#what} <= 300)) || what="${what:0:300}... (${#what} characters)"
+    printf '%s\n' "$what" >"$BATS_TEST_TMPDIR/.sent"
+}
+
+# What was sent and what came back ($1, or the last request's own bytes), indented.
+report_exchange() {
+    [[ -f $BATS_TEST_TMPDIR/.sent ]] || return 0
+    echo "sent:     $(cat "$BATS_TEST_TMPDIR/.sent")"
+    if (($# > 0)); then printf '%s' "$1"; else cat "$BATS_TEST_TMPDIR/.got" 2>/dev/null; fi |
+        escaped | sed '1s/^/got:      /; 2,$s/^/          /'
+}
+
+# run's $output begins with $1 (e.g. answer_is "HTTP/1.1 200 OK"). When it does not, say
+# what was sent, what came back and what was expected, in that order.
+answer_is() {
+    # shellcheck disable=SC2154 # bats's run sets $output
+    [[ $output == "$1"* ]] && return 0
+    report_exchange "$output"
+    echo "expected: an answer beginning \"$1\""
+    touch "$BATS_TEST_TMPDIR/.reported"
+    return 1
+}
+
+# A failed test that did not say so itself reports its last request and what came back.
+report_failure() {
+    [[ -z ${BATS_TEST_COMPLETED:-} && ! -e $BATS_TEST_TMPDIR/.reported ]] || return 0
+    [[ -f $BATS_TEST_TMPDIR/.sent ]] || return 0
+    echo "The last request before the failure:"
+    report_exchange
 }
 
 # Every test ends here (a file with a teardown of its own calls evlab_teardown from it).
@@ -439,6 +504,7 @@ evlab_teardown() {
     local status=0
     stop_servers || status=1
     stop_slowfs
+    report_failure
     explain_shortio
     return "$status"
 }
@@ -450,15 +516,24 @@ teardown() {
 # Send the bytes "$1" (printf %b escapes) to the server and print all it sends back
 # until it closes the connection; give up after ${2:-5} seconds.
 raw() {
+    note_sent "$1"
     # shellcheck disable=SC2016 # the inner script expands its own arguments
     timeout "${2:-5}" bash -c 'exec 5<>"/dev/tcp/$0/$1" || exit 1
         printf "%b" "$2" >&5
-        cat <&5' "${ADDR:-127.0.0.1}" "$PORT" "$1"
+        cat <&5' "${ADDR:-127.0.0.1}" "$PORT" "$1" | tee "$BATS_TEST_TMPDIR/.got"
+    return "${PIPESTATUS[0]}"
 }
 
 # curl with a bound on time, quiet but showing errors.
 http() {
-    curl -sS --no-progress-meter --max-time "${CURL_TIME:-10}" "$@"
+    local a what=curl
+    for a in "$@"; do
+        ((${#a} <= 60)) || a="${a:0:40}...(${#a} characters)"
+        what+=" $a"
+    done
+    note_sent "$what"
+    curl -sS --no-progress-meter --max-time "${CURL_TIME:-10}" "$@" | tee "$BATS_TEST_TMPDIR/.got"
+    return "${PIPESTATUS[0]}"
 }
 
 # URL of a path on the server under test.

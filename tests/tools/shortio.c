@@ -14,6 +14,10 @@
  *   SHORTIO_EINTR=N    one call in N fails with EINTR (default 8; 0 never)
  *   SHORTIO_SEED=N     the random sequence (default: from the process ID)
  *   SHORTIO_LOG=FILE   each process that had a call cut short appends "shortio: pid N" once
+ *   SHORTIO_TRACE=FILE when a socket is closed, one line on what it went through: bytes and
+ *                      calls each way, the calls failed with EINTR, and any short write()
+ *                      whose rest never followed (the next write() on the socket did not
+ *                      start with it, or the socket was closed first): its sizes
  *
  * Calls glibc makes internally (stdio on a socket, for instance) are not seen. */
 #define _GNU_SOURCE
@@ -47,6 +51,21 @@ static ssize_t (*real_send)(int, const void *, size_t, int);
 static ssize_t (*real_readv)(int, const struct iovec *, int);
 static ssize_t (*real_writev)(int, const struct iovec *, int);
 static ssize_t (*real_sendfile)(int, int, off_t *, size_t);
+static int (*real_close)(int);
+
+/* What each socket went through, for SHORTIO_TRACE (descriptors below MAX_TRACED). */
+#define MAX_TRACED 4096
+struct trace {
+    unsigned long reads, read_bytes, writes, written, eintrs;
+    /* After a short write: the bytes the next write must start with (the first few). */
+    size_t pending, expect_len;
+    unsigned char expect[16];
+    /* Short writes whose rest never came: how many, and the first one's sizes. */
+    unsigned long dropped;
+    size_t drop_asked, drop_took;
+};
+static struct trace traced[MAX_TRACED];
+static const char *trace_path;
 
 static long
 env_long(const char *name, long fallback, long min)
@@ -74,6 +93,8 @@ shortio_init(void)
     real_readv = (ssize_t(*)(int, const struct iovec *, int))dlsym(RTLD_NEXT, "readv");
     real_writev = (ssize_t(*)(int, const struct iovec *, int))dlsym(RTLD_NEXT, "writev");
     real_sendfile = (ssize_t(*)(int, int, off_t *, size_t))dlsym(RTLD_NEXT, "sendfile");
+    real_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
+    trace_path = getenv("SHORTIO_TRACE");
     max_count = env_long("SHORTIO_MAX", DEFAULT_MAX, 1);
     eintr_one_in = env_long("SHORTIO_EINTR", DEFAULT_EINTR, 0);
     seed = (unsigned long)env_long("SHORTIO_SEED", (long)getpid(), 0);
@@ -149,44 +170,146 @@ cut(int fd, size_t len)
     return (ssize_t)(few < len ? few : len);
 }
 
+/* Count a call on socket fd (when tracing): asked bytes, the call's result n; for a write,
+ * its buffer (NULL: a write whose bytes we cannot see), to check that after a short write
+ * the next one starts with the rest. */
+static void
+trace_call(int fd, size_t asked, ssize_t n, int is_write, const void *buf)
+{
+    struct trace *t;
+
+    if (trace_path == NULL || fd < 0 || fd >= MAX_TRACED || asked == 0)
+        return;
+    t = &traced[fd];
+    if (n < 0) {
+        t->eintrs += errno == EINTR;
+        return;
+    }
+    if (!is_write) {
+        t->reads++;
+        t->read_bytes += (unsigned long)n;
+        return;
+    }
+    t->writes++;
+    t->written += (unsigned long)n;
+    if (t->pending > 0 && buf != NULL &&
+        memcmp(buf, t->expect, t->expect_len < asked ? t->expect_len : asked) != 0)
+        t->dropped++; /* the first drop's sizes were kept when it was cut */
+    t->pending = 0;
+    if ((size_t)n < asked && buf != NULL) {
+        t->pending = asked - (size_t)n;
+        t->expect_len = t->pending < sizeof t->expect ? t->pending : sizeof t->expect;
+        memcpy(t->expect, (const unsigned char *)buf + n, t->expect_len);
+        if (t->dropped == 0) {
+            t->drop_asked = asked;
+            t->drop_took = (size_t)n;
+        }
+    }
+}
+
+/* Socket fd is being closed: append its line to SHORTIO_TRACE, and forget it. */
+static void
+trace_close(int fd)
+{
+    struct trace *t = &traced[fd];
+    char line[400];
+    int len, out, saved = errno;
+
+    if (t->reads + t->writes + t->eintrs == 0)
+        return;
+    len = snprintf(line, sizeof line,
+                   "shortio: pid %ld fd %d: read %lu bytes in %lu calls, wrote %lu in %lu, "
+                   "%lu calls failed with EINTR",
+                   (long)getpid(), fd, t->read_bytes, t->reads, t->written, t->writes, t->eintrs);
+    if (t->pending > 0 && t->dropped == 0)
+        len += snprintf(line + len, sizeof line - (size_t)len,
+                        "; a write() asked for %zu bytes and moved %zu, and the server closed"
+                        " the socket without sending the other %zu",
+                        t->drop_asked, t->drop_took, t->pending);
+    else if (t->dropped > 0)
+        len += snprintf(line + len, sizeof line - (size_t)len,
+                        "; %lu short writes whose rest was never sent (the first asked for %zu"
+                        " bytes and moved %zu; the next write() started elsewhere)",
+                        t->dropped, t->drop_asked, t->drop_took);
+    len += snprintf(line + len, sizeof line - (size_t)len, "\n");
+    if (len > (int)sizeof line)
+        len = (int)sizeof line;
+    out = open(trace_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (out >= 0) {
+        if (real_write(out, line, (size_t)len) < 0) {
+            /* the trace is a courtesy: the program goes on either way */
+        }
+        real_close(out);
+    }
+    errno = saved;
+}
+
+int
+close(int fd)
+{
+    ready();
+    if (trace_path != NULL && fd >= 0 && fd < MAX_TRACED) {
+        if (is_socket(fd))
+            trace_close(fd);
+        memset(&traced[fd], 0, sizeof traced[fd]); /* a file's counts, or the socket's */
+    }
+    return real_close(fd);
+}
+
 ssize_t
 read(int fd, void *buf, size_t len)
 {
     ssize_t n = cut(fd, len);
-    return n < 0 ? -1 : real_read(fd, buf, (size_t)n);
+    n = n < 0 ? -1 : real_read(fd, buf, (size_t)n);
+    trace_call(fd, len, n, 0, NULL);
+    return n;
 }
 
 ssize_t
 write(int fd, const void *buf, size_t len)
 {
     ssize_t n = cut(fd, len);
-    return n < 0 ? -1 : real_write(fd, buf, (size_t)n);
+    n = n < 0 ? -1 : real_write(fd, buf, (size_t)n);
+    trace_call(fd, len, n, 1, buf);
+    return n;
 }
 
 ssize_t
 recv(int fd, void *buf, size_t len, int flags)
 {
     ssize_t n = cut(fd, len);
-    return n < 0 ? -1 : real_recv(fd, buf, (size_t)n, flags);
+    n = n < 0 ? -1 : real_recv(fd, buf, (size_t)n, flags);
+    trace_call(fd, len, n, 0, NULL);
+    return n;
 }
 
 ssize_t
 send(int fd, const void *buf, size_t len, int flags)
 {
     ssize_t n = cut(fd, len);
-    return n < 0 ? -1 : real_send(fd, buf, (size_t)n, flags);
+    n = n < 0 ? -1 : real_send(fd, buf, (size_t)n, flags);
+    trace_call(fd, len, n, 1, buf);
+    return n;
+}
+
+static size_t
+vector_len(const struct iovec *iov, int cnt)
+{
+    size_t total = 0;
+
+    for (int i = 0; i < cnt; i++)
+        total += iov[i].iov_len;
+    return total;
 }
 
 /* The vector calls move a few bytes of their first non-empty buffer: a legal short count. */
 static ssize_t
 cut_vector(int fd, const struct iovec *iov, int cnt, struct iovec *first)
 {
-    size_t total = 0;
+    size_t total = vector_len(iov, cnt);
     int i;
 
     ready();
-    for (i = 0; i < cnt; i++)
-        total += iov[i].iov_len;
     if (total == 0 || !is_socket(fd))
         return 0;
     for (i = 0; iov[i].iov_len == 0; i++)
@@ -203,7 +326,9 @@ readv(int fd, const struct iovec *iov, int cnt)
 {
     struct iovec one;
     ssize_t k = cut_vector(fd, iov, cnt, &one);
-    return k < 0 ? -1 : k == 0 ? real_readv(fd, iov, cnt) : real_readv(fd, &one, 1);
+    ssize_t n = k < 0 ? -1 : k == 0 ? real_readv(fd, iov, cnt) : real_readv(fd, &one, 1);
+    trace_call(fd, vector_len(iov, cnt), n, 0, NULL);
+    return n;
 }
 
 ssize_t
@@ -211,14 +336,18 @@ writev(int fd, const struct iovec *iov, int cnt)
 {
     struct iovec one;
     ssize_t k = cut_vector(fd, iov, cnt, &one);
-    return k < 0 ? -1 : k == 0 ? real_writev(fd, iov, cnt) : real_writev(fd, &one, 1);
+    ssize_t n = k < 0 ? -1 : k == 0 ? real_writev(fd, iov, cnt) : real_writev(fd, &one, 1);
+    trace_call(fd, vector_len(iov, cnt), n, 1, NULL);
+    return n;
 }
 
 ssize_t
 sendfile(int out, int in, off_t *offset, size_t len)
 {
     ssize_t n = cut(out, len);
-    return n < 0 ? -1 : real_sendfile(out, in, offset, (size_t)n);
+    n = n < 0 ? -1 : real_sendfile(out, in, offset, (size_t)n);
+    trace_call(out, len, n, 1, NULL);
+    return n;
 }
 
 /* Programs built with _FORTIFY_SOURCE call these instead of read() and recv(). */
