@@ -73,7 +73,7 @@ grade:
 	tests/grade $(SUBMISSION) $(STAGE)
 
 # BEGIN INSTRUCTOR
-C_FILES  = $(wildcard common/*.[ch] stage[1-6]-*/*.[ch]) tests/tools/slowfs.c tests/tools/shortio.c tests/tools/faults.c $(wildcard tests/fuzz/*.c)
+C_FILES  = $(wildcard common/*.[ch] stage[1-6]-*/*.[ch]) tests/tools/slowfs.c tests/tools/shortio.c tests/tools/faults.c tests/tools/sigsafe.c $(wildcard tests/fuzz/*.c)
 SH_FILES = tests/run tests/grade tests/test_helper.bash tests/tools/build tests/tools/handout \
            stage6-bench/bench stage6-bench/report stage6-bench/nginx_server .ci/run
 
@@ -89,7 +89,7 @@ lint:
 	shellcheck -S warning $(SH_FILES)
 	shellcheck -S warning -s bash -e SC2154 tests/*.bats # SC2154: bats sets $$stderr
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
-		--suppress=missingIncludeSystem -Icommon common stage[1-6]-* tests/tools/slowfs.c tests/tools/shortio.c tests/tools/faults.c
+		--suppress=missingIncludeSystem -Icommon common stage[1-6]-* tests/tools/slowfs.c tests/tools/shortio.c tests/tools/faults.c tests/tools/sigsafe.c
 	for f in $(filter %.c,$(C_FILES)); do \
 		clang-tidy --quiet $$f -- -std=gnu11 -Icommon -D_GNU_SOURCE \
 			$$(pkg-config --cflags fuse3 2>/dev/null) 2>/dev/null || exit 1; done

@@ -1,0 +1,35 @@
+#!/usr/bin/env bats
+# stages: tools
+# tests/run itself: what a test leaves running is found, stopped and counted, whatever
+# failed; the summary line adds up every file.
+
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
+load test_helper
+
+@test "a test that leaves a process running costs one more failure, names it, and it is stopped" {
+    # A harness of its own (tests/run and its tools) with one more test file, run against
+    # this tree's stage 1.
+    local top="$BATS_TEST_TMPDIR/lab" pidfile="$BATS_TEST_TMPDIR/leaver.pid" at=@
+    mkdir -p "$top/tests"
+    cp -r "$EVLAB_TREE/tests/run" "$EVLAB_TREE/tests/test_helper.bash" "$EVLAB_TREE/tests/tools" "$top/tests/"
+    # ($at: a test line written here would be one of this file's own, to bats.)
+    cat >"$top/tests/leaver.bats" <<LEAVER
+# stages: 1
+${at}test "passes, but leaves a sleeper behind" {
+    sleep 300 3>&- &
+    echo \$! >"$pidfile"
+}
+${at}test "passes and leaves nothing" {
+    true
+}
+LEAVER
+    run -1 env -u STAGE -u EVLAB_PIDFILE EVLAB_TREE="$EVLAB_TREE" SHORTIO_TESTS=no "$top/tests/run" 1
+    echo "$output"
+    [[ $output == *"leaver.bats left processes running"*"sleep 300"* ]] || false
+    [[ ${lines[-1]} == "2 passed, 1 failed" ]] || false
+    # Stopped: the sleeper is gone (or a zombie, waiting for init to reap it).
+    local pid
+    pid=$(cat "$pidfile")
+    run -0 timeout 5 bash -c 'while [[ -e /proc/$0 ]] && ! grep -q "^State:.*Z" "/proc/$0/status"; do
+        sleep 0.05; done' "$pid"
+}
