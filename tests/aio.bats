@@ -129,3 +129,44 @@ load test_helper
     [[ $output == "fast file" ]] || false
     term_server
 }
+
+# A read that outlives its connection still writes into that connection's buffer: were
+# it freed and handed to the next client, the dead read's bytes would land in the next
+# answer. A connection is closed under its read when its time runs out (-t 1 here, and
+# the read takes 1.5 s).
+@test "a connection closed while its slow read is in flight: the next client's answer is byte-exact" {
+    make_src
+    head -c $((16 * 1024)) /dev/urandom >"$SRC/slow.bin"
+    head -c $((4 * 1024 * 1024)) /dev/urandom >"$SRC/next.bin"
+    start_slowfs -d 1500 -m slow.bin "$SRC"
+    start_server -q -t 1 -r "$MNT"
+    # The first client asks for the slow file; -t cuts it while the read is under way.
+    connect 5
+    printf 'GET /slow.bin HTTP/1.1\r\nHost: x\r\n\r\n' >&5
+    run -0 timeout 5 cat <&5
+    exec 5>&-
+    # The next one (likely given the same memory) reads slowly past the moment that read ends.
+    run -0 http --limit-rate 2M -o "$BATS_TEST_TMPDIR/next" "$(url /next.bin)"
+    cmp "$SRC/next.bin" "$BATS_TEST_TMPDIR/next"
+    run -0 http -o /dev/null -w '%{http_code}' "$(url /next.bin)"
+    [[ $output == 200 ]] || false
+}
+
+# The completion signal stays blocked except inside pselect(), which unblocks it and
+# sleeps in one step. Left unblocked, a read that ends just before pselect runs its
+# handler there, and pselect then sleeps through that wake-up (until -t, here 10 s).
+# tests/tools/faults.so widens that window from microseconds to 20 ms, so a lost
+# wake-up shows on every read, not once in a thousand.
+@test "a read that ends just before pselect() is not a lost wake-up (the window widened to 20 ms)" {
+    local faults="${EVLAB_TOOLS:-$BATS_TEST_DIRNAME/tools}/faults.so"
+    [[ -f $faults ]] || { echo "tests/tools/faults.so is not built (tests/tools/build)"; false; }
+    make_root
+    head -c $((256 * 1024)) /dev/urandom >"$ROOT/chunks.bin" # 16 reads of 16 KiB
+    FAULT_PSELECT_DELAY_MS=20 FAULT_LOG="$BATS_TEST_TMPDIR/faults.log" SERVER_PRELOAD=$faults \
+        start_server -q -t 10
+    SECONDS=0
+    CURL_TIME=8 run -0 http -o "$BATS_TEST_TMPDIR/chunks" "$(url /chunks.bin)"
+    echo "16 reads took $SECONDS s (each turn of the loop 20 ms longer)"
+    cmp "$ROOT/chunks.bin" "$BATS_TEST_TMPDIR/chunks"
+    grep -q 'faults: pid .* pselect 1' "$BATS_TEST_TMPDIR/faults.log"
+}

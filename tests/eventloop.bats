@@ -109,9 +109,16 @@ load test_helper
     for fd in "${fds[@]: -3:2}"; do
         answers+=("$(dd iflag=nonblock bs=64 count=1 status=none <&"$fd" 2>/dev/null || true)")
     done
-    for answer in "${answers[@]}"; do
-        echo "last clients got: ${answer%%$'\r'*}"
-        [[ $answer == "HTTP/1.1 503 Service Unavailable"* ]] || false
+    local which=("connection 1100" "connection 1098" "connection 1099") k
+    for k in "${!answers[@]}"; do
+        answer=${answers[k]}
+        [[ $answer == "HTTP/1.1 503 Service Unavailable"* ]] && continue
+        echo "sent:     nothing: ${which[k]} was opened and left silent"
+        printf '%s' "$answer" | escaped | sed '1s/^/got:      /; 2,$s/^/          /'
+        [[ -n $answer ]] || echo "          (in 5 s: no answer, and the connection still open)"
+        echo "expected: an answer beginning \"HTTP/1.1 503 Service Unavailable\" (the server"
+        echo "          cannot watch a descriptor at or past FD_SETSIZE, 1024: it refuses it)"
+        false
     done
     # A client socket the server has closed is in CLOSE_WAIT (state 08 in /proc/net/tcp,
     # whose ports are hex).
@@ -332,4 +339,25 @@ answered_client() {
     echo "CPU ticks used: $((after - before))"
     ((after - before <= 5)) || false
     exec 5>&- 6>&-
+}
+
+@test "-t 2 runs from the last byte moved, not from accept: a client asking once a second keeps its connection, a silent one is let go" {
+    trap '' PIPE # a write to a connection the server closed fails, and says so
+    start_server -t 2
+    connect 5
+    local turn start
+    # Five requests a second apart on one connection: 5 s, more than -t, never silent for -t.
+    for ((turn = 0; turn < 5; turn++)); do
+        printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' >&5 2>/dev/null ||
+            { echo "request $((turn + 1)): the server had closed the connection, $turn s after it opened"; false; }
+        run -0 read_answer 5
+        [[ $output == "HTTP/1.1 200 OK" ]] || { echo "request $((turn + 1)), $turn s after connecting: $output"; false; }
+        sleep 1
+    done
+    # Then silence: the server closes the connection about -t later.
+    start=$SECONDS
+    run -0 timeout 6 cat <&5
+    echo "closed $((SECONDS - start)) s into the silence"
+    ((SECONDS - start >= 1 && SECONDS - start <= 4)) || false
+    exec 5>&-
 }

@@ -183,6 +183,59 @@ TARGETS
     answer_is "HTTP/1.1 403 Forbidden"
 }
 
+@test "files are found through valid escapes: %20, %2e and %2E, UTF-8 (%C3%A9), a needless %61" {
+    start_server
+    printf 'spaced\n' >"$ROOT/a b.txt"
+    printf 'dotted\n' >"$ROOT/x.y.txt"
+    printf 'accented\n' >"$ROOT/café.txt"
+    printf 'plain\n' >"$ROOT/a.txt"
+    local target want
+    while read -r target want; do
+        run -0 raw "GET $target HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        answer_is "HTTP/1.1 200 OK" || { echo "(target: $target)"; false; }
+        [[ $(body <<<"$output") == "$want" ]] || { echo "$target: $(body <<<"$output")"; false; }
+    done <<'TARGETS'
+/a%20b.txt spaced
+/x%2ey.txt dotted
+/x%2Ey.txt dotted
+/caf%C3%A9.txt accented
+/caf%c3%a9.txt accented
+/%61.txt plain
+/sub%2Findex.html <p>sub index
+TARGETS
+}
+
+# A descriptor lost per request is a server that stops, some thousands of requests on.
+@test "200 requests for folders and 200 for files leave the server with the descriptors it had" {
+    start_server -q
+    local before args=() k
+    run -0 http -o /dev/null "$(url /hello.txt)"
+    only_listening 2 || true
+    before=$(ls "/proc/$SERVER_PID/fd" | wc -l)
+    for ((k = 0; k < 200; k++)); do args+=(-o /dev/null "$(url /sub/)" -o /dev/null "$(url /hello.txt)"); done
+    run -0 http "${args[@]}"
+    only_listening 5 || true
+    run -0 ls -l "/proc/$SERVER_PID/fd"
+    [[ $(wc -l <<<"$output") -le $((before + 1)) ]] || { echo "before: $before descriptors; now:"; echo "$output"; false; }
+}
+
+# bats test_tags=noshim
+@test "a slow reader whose socket is full costs the server no CPU: it waits for select(), not in a loop" {
+    head -c $((16 * 1024 * 1024)) /dev/urandom >"$ROOT/big.bin"
+    start_server -q
+    # Ask for 16 MiB and read nothing: the socket buffers fill, and the server must wait.
+    connect 5
+    printf 'GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n' >&5
+    sleep 1
+    local before after
+    before=$(cpu_ticks)
+    sleep 2
+    after=$(cpu_ticks)
+    echo "the server used $((after - before)) ticks of CPU (1/100 s each) in 2 s with the socket full"
+    ((after - before <= 20)) || false
+    exec 5>&-
+}
+
 @test "HEAD of a file gives its length and no body" {
     head -c 123457 /dev/urandom >"$ROOT/blob.bin"
     start_server
@@ -269,6 +322,28 @@ bin application/octet-stream' ext type
     echo "the server's sockets $WAITED after a request never read: $(sockets)"
     ((status == 0)) || false
     exec 5>&-
+}
+
+# A file may shrink while it is sent: the answer then stops short (and the connection
+# closes), but never carries a byte the file did not hold.
+# bats test_tags=noshim
+@test "a file truncated mid-download: the client gets a true prefix of it, then the connection closes" {
+    head -c $((8 * 1024 * 1024)) /dev/urandom >"$ROOT/shrinks.bin"
+    cp "$ROOT/shrinks.bin" "$BATS_TEST_TMPDIR/original"
+    start_server -q
+    # Read 1 MiB, truncate the file to 2 MiB, then read the rest.
+    # shellcheck disable=SC2016 # the inner script expands its own arguments
+    timeout 20 bash -c 'exec 5<>"/dev/tcp/127.0.0.1/$0"
+        printf "GET /shrinks.bin HTTP/1.1\r\nHost: x\r\n\r\n" >&5
+        head -c $((1024 * 1024)) <&5 >"$1"
+        truncate -s $((2 * 1024 * 1024)) "$2"
+        cat <&5 >>"$1"' "$PORT" "$BATS_TEST_TMPDIR/answer" "$ROOT/shrinks.bin" 3>&-
+    local got
+    body <"$BATS_TEST_TMPDIR/answer" >"$BATS_TEST_TMPDIR/got"
+    got=$(stat -c %s "$BATS_TEST_TMPDIR/got")
+    echo "the client got $got body bytes of the 8 MiB the head promised"
+    ((got < 8 * 1024 * 1024)) || false
+    cmp -n "$got" "$BATS_TEST_TMPDIR/original" "$BATS_TEST_TMPDIR/got"
 }
 
 @test "a client that disconnects mid-download frees everything" {

@@ -343,6 +343,33 @@ dated_now() {
     answer_is "HTTP/1.1 200 OK"
 }
 
+# Its kernel answers the server's first bytes with a reset; the next write() fails with
+# EPIPE, and raises SIGPIPE, which kills a server that does not ignore it. (A small
+# answer goes out in one write: the short-I/O run, a few bytes a write, is where this
+# bites.)
+@test "a client that hangs up before its answer is out costs the server nothing" {
+    start_server
+    timeout 5 bash -c 'exec 5<>"/dev/tcp/127.0.0.1/$0"
+        printf "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" >&5; exec 5>&-' "$PORT"
+    sleep 0.5
+    kill -0 "$SERVER_PID" || { echo "the server died; its stderr:"; cat "$SERVER_LOG"; false; }
+    run -0 http -i "$(url /)"
+    answer_is "HTTP/1.1 200 OK"
+}
+
+@test "the 8 KiB head limit is exact: heads of 8191 and 8192 bytes are answered, 8193 gets 431" {
+    start_server
+    local size pad expect
+    for size in 8191 8192 8193; do
+        # 55 bytes of request line, headers and the blank line, and a header to fill up.
+        pad=$(head -c $((size - 55)) /dev/zero | tr '\0' a)
+        expect="HTTP/1.1 200 OK"
+        ((size <= 8192)) || expect="HTTP/1.1 431 Request Header Fields Too Large"
+        run -0 raw "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Pad: $pad\r\n\r\n"
+        answer_is "$expect" || { echo "(a head of $size bytes)"; false; }
+    done
+}
+
 # Linux hands a network error pending on a new connection (EPROTO, ENETDOWN, ...) to
 # accept() itself: tests/tools/faults.so makes the first accept() fail so.
 @test "a connection whose accept() fails (EPROTO) costs that client only" {

@@ -40,6 +40,23 @@ finished() {
     fi
 }
 
+# A server that polls for the read's end instead of sleeping until it is told burns a CPU.
+@test "a read in flight costs the server no CPU while it waits" {
+    start_slowfs -d "$SLOW_MS" -m slow.txt "$SRC"
+    start_server -q -r "$MNT"
+    local out="$BATS_TEST_TMPDIR" before after
+    http -o "$out/slow" "$(url /slow.txt)" 3>&- &
+    local slow=$!
+    sleep 0.2
+    before=$(cpu_ticks)
+    sleep 0.6
+    after=$(cpu_ticks)
+    wait "$slow"
+    cmp "$SRC/slow.txt" "$out/slow"
+    echo "the server used $((after - before)) ticks of CPU (1/100 s each) in 0.6 s of a 1 s read"
+    ((after - before <= 10)) || false
+}
+
 @test "a file whose read fails gets 500, and the server goes on serving" {
     start_slowfs -e bad.txt "$SRC"
     printf 'unreadable\n' >"$SRC/bad.txt"

@@ -55,6 +55,16 @@ setup() {
     [[ $(stat_field "$line" hits) == 0 && $(stat_field "$line" entries) == 0 && $(stat_field "$line" misses) == 2 ]] || false
 }
 
+@test "requests counts answers, not writes: a 1 MiB file, sent in many writes, missed and hit, is two" {
+    head -c $((1024 * 1024)) /dev/urandom >"$ROOT/big.bin"
+    start_server -q
+    run -0 http -o /dev/null "$(url /big.bin)" -o /dev/null "$(url /big.bin)"
+    local line
+    line=$(cache_stats)
+    echo "$line"
+    [[ $(stat_field "$line" requests) == 2 && $(stat_field "$line" hits) == 1 ]] || false
+}
+
 @test "capacity is respected under eviction, least recently used first" {
     local i
     for i in a b c d e f g h; do head -c 30000 /dev/urandom >"$ROOT/$i.bin"; done

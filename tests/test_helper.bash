@@ -536,6 +536,20 @@ http() {
     return "${PIPESTATUS[0]}"
 }
 
+# Read one response from descriptor $1 (its head, then Content-Length bytes of body) and
+# print its status line; fail if none came within 5 s.
+read_answer() {
+    local fd=$1 line status len=0
+    IFS= read -r -t 5 status <&"$fd" || return 1
+    while IFS= read -r -t 5 line <&"$fd"; do
+        line=${line%$'\r'}
+        [[ -n $line ]] || break
+        [[ ${line,,} != content-length:* ]] || len=${line#*: }
+    done
+    ((len == 0)) || head -c "$len" <&"$fd" >/dev/null
+    echo "${status%$'\r'}"
+}
+
 # URL of a path on the server under test.
 url() {
     echo "http://127.0.0.1:$PORT${1:-/}"

@@ -8,8 +8,14 @@
  *   FAULT_ACCEPT=N,...    those accept() and accept4() calls take the connection and drop
  *                         it, returning -1 with EPROTO: Linux passes on a network error
  *                         pending on a new connection that way (accept(2), "Error handling")
+ *   FAULT_PSELECT_DELAY_MS=N   each pselect() sleeps N ms before it starts: the window
+ *                         between a loop's last look at its flags and pselect's atomic
+ *                         change of the signal mask, microseconds wide, becomes N ms wide.
+ *                         A signal the loop left unblocked lands there, its handler runs,
+ *                         and pselect then sleeps through the wake-up (the lost wake-up);
+ *                         one kept blocked waits, and pselect returns at once (EINTR)
  *   FAULT_LOG=FILE        each fault appends "faults: pid P CALL N" (a test can tell the
- *                         library was at work)
+ *                         library was at work; a widened pselect logs its first call)
  *
  * Every other call goes to the real function. */
 #define _GNU_SOURCE
@@ -22,10 +28,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
-static atomic_long aio_calls, accept_calls;
+static atomic_long aio_calls, accept_calls, pselect_calls;
 
 /* Does the comma list in $var name call n? */
 static int
@@ -124,4 +132,29 @@ accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
     if (next == NULL)
         next = (int (*)(int, struct sockaddr *, socklen_t *, int))real("accept4");
     return faulty_accept(next(fd, sa, len, flags), "accept4");
+}
+
+int
+pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct timespec *timeout,
+        const sigset_t *mask)
+{
+    static int (*next)(int, fd_set *, fd_set *, fd_set *, const struct timespec *,
+                       const sigset_t *);
+    const char *ms = getenv("FAULT_PSELECT_DELAY_MS");
+    long n = atomic_fetch_add(&pselect_calls, 1) + 1;
+
+    if (next == NULL)
+        next = (int (*)(int, fd_set *, fd_set *, fd_set *, const struct timespec *,
+                        const sigset_t *))real("pselect");
+    if (ms != NULL && atoi(ms) > 0) {
+        struct timespec left = {.tv_sec = atoi(ms) / 1000, .tv_nsec = atoi(ms) % 1000 * 1000000L};
+        int saved = errno;
+        if (n == 1)
+            note("pselect", n);
+        /* The whole delay, signals or not: a handler that runs here runs before pselect. */
+        while (nanosleep(&left, &left) < 0 && errno == EINTR)
+            ;
+        errno = saved;
+    }
+    return next(nfds, r, w, e, timeout, mask);
 }
