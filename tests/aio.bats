@@ -134,7 +134,7 @@ load test_helper
 # it freed and handed to the next client, the dead read's bytes would land in the next
 # answer. A connection is closed under its read when its time runs out (-t 1 here, and
 # the read takes 1.5 s).
-@test "a connection closed while its slow read is in flight: the next client's answer is byte-exact" {
+@test "a connection closed under its slow read: the next answer is byte-exact, and the orphan is freed when the read ends" {
     make_src
     head -c $((16 * 1024)) /dev/urandom >"$SRC/slow.bin"
     head -c $((4 * 1024 * 1024)) /dev/urandom >"$SRC/next.bin"
@@ -150,6 +150,10 @@ load test_helper
     cmp "$SRC/next.bin" "$BATS_TEST_TMPDIR/next"
     run -0 http -o /dev/null -w '%{http_code}' "$(url /next.bin)"
     [[ $output == 200 ]] || false
+    # The orphaned read has long finished: its connection is freed, its file closed.
+    only_listening 2 || true
+    run -0 bash -c 'ls -l "/proc/$0/fd" | grep -F "$1/" || true' "$SERVER_PID" "$MNT"
+    [[ -z $output ]] || { echo "files the server still holds open, with no client left:"; echo "$output"; false; }
 }
 
 # The completion signal stays blocked except inside pselect(), which unblocks it and

@@ -65,6 +65,41 @@ setup() {
     [[ $(stat_field "$line" requests) == 2 && $(stat_field "$line" hits) == 1 ]] || false
 }
 
+@test "after a SIGHUP the cache fills again: a miss, then hits" {
+    printf 'cached\n' >"$ROOT/a.txt"
+    start_server -q
+    run -0 http "$(url /a.txt)"
+    kill -HUP "$SERVER_PID"
+    sleep 0.2
+    run -0 http "$(url /a.txt)" "$(url /a.txt)" "$(url /a.txt)"
+    local line
+    line=$(cache_stats)
+    echo "$line"
+    [[ $(stat_field "$line" misses) == 2 && $(stat_field "$line" hits) == 2 ]] || false
+    [[ $(stat_field "$line" entries) == 1 ]] || false
+}
+
+# A hit holds a reference to its entry until the last byte is out: SIGHUP, which drops
+# the entry from the cache, must not free the bytes under the response. The short-I/O
+# shim (a few bytes a write) keeps the server reading from the entry for a second or two,
+# long enough for the SIGHUP and the next load to land mid-response.
+# bats test_tags=noshim
+@test "SIGHUP while a cached 1 MB file is being sent: the answer stays byte-exact" {
+    head -c $((1000 * 1000)) /dev/urandom >"$ROOT/one.bin" # under the 1 MiB an entry may hold
+    head -c $((1000 * 1000)) /dev/urandom >"$ROOT/other.bin"
+    SHORTIO_EINTR=0 SERVER_PRELOAD="${EVLAB_TOOLS:-$BATS_TEST_DIRNAME/tools}/shortio.so" start_server -q
+    CURL_TIME=30 run -0 http -o /dev/null "$(url /one.bin)" # loaded, and cached once loaded
+    CURL_TIME=30 http -o "$BATS_TEST_TMPDIR/hit" "$(url /one.bin)" 3>&- &
+    local reader=$!
+    sleep 0.3
+    kill -HUP "$SERVER_PID"
+    # Another file of that size loads at once: memory freed too early would now hold it.
+    CURL_TIME=30 run -0 http -o /dev/null "$(url /other.bin)"
+    wait "$reader" || { echo "the hit's download failed (curl status $?)"; false; }
+    cmp "$ROOT/one.bin" "$BATS_TEST_TMPDIR/hit"
+    kill -0 "$SERVER_PID"
+}
+
 @test "capacity is respected under eviction, least recently used first" {
     local i
     for i in a b c d e f g h; do head -c 30000 /dev/urandom >"$ROOT/$i.bin"; done
