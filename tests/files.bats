@@ -294,9 +294,9 @@ bin application/octet-stream' ext type
 
 # (Not under the short-I/O shim: a few bytes per write() never fill the client's socket.)
 # bats test_tags=noshim
-@test "-t 1 bounds silence, not a response: a reader that keeps reading stays; one that stops is cut" {
+@test "-t 2 bounds silence, not a response: a reader that keeps reading stays; one that stops is cut" {
     head -c $((8 * 1024 * 1024)) /dev/urandom >"$ROOT/eight.bin"
-    start_server -q -t 1
+    start_server -q -t 2
     # 4 MiB at once, then 128 KiB every 0.1 s: the answer takes some 4 s, more than the
     # socket buffers hold, so the server waits to write again and again, never for -t.
     local start=$SECONDS

@@ -164,7 +164,7 @@ setup() {
     sent=$(pelt HUP "$SERVER_PID" "$load")
     wait "$load"
     echo "SIGHUPs sent during the load: $sent"
-    ((sent >= 200)) || false
+    ((sent >= 100)) || false # (about 400 on an idle machine; fewer when it is busy)
     [[ $(grep -c '^200 ' "$BATS_TEST_TMPDIR/results") == 20000 ]] || false
     # Every size is one of the ten files' sizes.
     run -1 grep -vE '^200 ([0-9]?100)$' "$BATS_TEST_TMPDIR/results"
