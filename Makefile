@@ -67,6 +67,7 @@ memcheck:
 
 bench: all
 	@test -d stage6-bench || { echo "make bench needs stage6-bench/ (stage 6's release)"; exit 2; }
+	tests/tools/deps install --no-bats
 	tests/tools/build
 	stage6-bench/bench $(if $(SMOKE),smoke,$(if $(FULL),full,quick))
 

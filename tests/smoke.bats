@@ -1,0 +1,13 @@
+#!/usr/bin/env bats
+# stages: 1 2 3 4 5 6:fork_server 6:thread_server
+# The first test of every stage: does the server answer at all? make grade runs it before
+# the rest, and when it fails the stage's other tests fail at once with its message
+# instead of each waiting out its time limit.
+
+load test_helper
+
+@test "the server starts and answers a plain GET within 5 seconds" {
+    start_server
+    run -0 raw 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' 5
+    answer_is "HTTP/1.1 200 OK"
+}
