@@ -21,6 +21,9 @@
 #   make fuzz [FUZZ_SECS=60]   libFuzzer on the HTTP parser and stage 3's path resolution
 #   make mutants [STAGE=N] [MUTANTS="a b"]   grade each typical student bug of
 #                            tests/mutants/ (a patch each): which the tests catch (long)
+#   make autograder [STAGE=N] [AUTOGRADER=autograder.zip] [AUTOGRADER_TIME=540]   the
+#                            Gradescope bundle: setup.sh, run_autograder and the tests;
+#                            grades stage N (default: every stage) of each submission
 #   make lint                  static checks: clang-format, clang-tidy (.clang-tidy), cppcheck,
 #                            shellcheck, handout markers
 # END INSTRUCTOR
@@ -78,6 +81,7 @@ grade:
 # BEGIN INSTRUCTOR
 C_FILES  = $(wildcard common/*.[ch] stage[1-6]-*/*.[ch]) tests/tools/slowfs.c tests/tools/shortio.c tests/tools/faults.c tests/tools/sigsafe.c $(wildcard tests/fuzz/*.c)
 SH_FILES = tests/run tests/grade tests/test_helper.bash tests/tools/build tests/tools/handout tests/mutants/run \
+           tests/tools/deps tests/gradescope/bundle tests/gradescope/setup.sh tests/gradescope/run_autograder \
            stage6-bench/bench stage6-bench/report stage6-bench/nginx_server .ci/run
 
 # Stage 3's file rules (path.c, path.h) have one text: stages 4 and 5 keep them as they
@@ -104,6 +108,9 @@ fuzz:
 mutants:
 	MUTANTS="$(MUTANTS)" tests/mutants/run $(STAGE)
 
+autograder:
+	tests/gradescope/bundle $(or $(AUTOGRADER),autograder.zip) $(STAGE)
+
 handout:
 	tests/tools/handout $(if $(STAGE),-s $(STAGE)) $(if $(CUT_PAST),-p) $(HANDOUT)
 
@@ -127,4 +134,4 @@ diff:
 clean:
 	for d in $(STAGE_DIRS) $(wildcard tests/tools tests/fuzz); do $(MAKE) -C $$d clean || exit 1; done
 
-.PHONY: all markers run test stress memcheck bench lint fuzz mutants grade handout diff clean $(STAGE_DIRS)
+.PHONY: all markers run test stress memcheck bench lint fuzz mutants grade autograder handout diff clean $(STAGE_DIRS)
