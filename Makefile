@@ -13,6 +13,8 @@
 #                            grade-results/results.json (Gradescope) and junit.xml
 #   make diff FROM=2 TO=3    what stage 3 adds to stage 2 (the diff students study): the
 #                            code; DOCS=1 adds the handouts' prose after it
+#   make shell               a shell in the lab's Linux (Debian 12, Dockerfile) with this folder
+#                            at /evlab: for macOS and Windows; needs Docker or Podman
 #   make clean
 # BEGIN INSTRUCTOR (make handout leaves these lines out of the students' tree)
 #   make handout [STAGE=N] [CUT_PAST=1] [HANDOUT=DIR]   cut a students' tree: every stage
@@ -29,6 +31,8 @@
 # END INSTRUCTOR
 #
 # CC=clang and SANITIZE=address,undefined are passed down to every stage.
+
+include common/linux.mk
 
 STAGE_DIRS := $(sort $(wildcard stage[1-6]-*))
 STAGE_DIR   = $(firstword $(wildcard stage$(STAGE)-*))
@@ -131,7 +135,14 @@ diff:
 	cd "$$tmp" && { diff -ruN -x .build-flags -x server -x '*.o' -x '*.md' "$$from" "$$to" || test $$? = 1; } && \
 	if test -n "$(DOCS)"; then diff -u "$$from/README.md" "$$to/README.md" || test $$? = 1; fi
 
+# --privileged: FUSE (slowfs) and strace; the descriptor limit for the load tests.
+CONTAINER ?= $(shell command -v docker || command -v podman)
+shell:
+	@test -n "$(CONTAINER)" || { echo "make shell needs Docker or Podman (or open this folder in VS Code's dev container, .devcontainer/)"; exit 2; }
+	$(CONTAINER) build -t evlab .
+	$(CONTAINER) run --rm -it --privileged --ulimit nofile=65536:65536 -v "$(CURDIR)":/evlab -w /evlab evlab bash
+
 clean:
 	for d in $(STAGE_DIRS) $(wildcard tests/tools tests/fuzz); do $(MAKE) -C $$d clean || exit 1; done
 
-.PHONY: all markers run test stress memcheck bench lint fuzz mutants grade autograder handout diff clean $(STAGE_DIRS)
+.PHONY: all markers run test stress memcheck bench lint fuzz mutants grade autograder handout diff shell clean $(STAGE_DIRS)

@@ -9,6 +9,7 @@
 # remembered in .build-flags and every program depends on that file.
 
 COMMON   := ../common
+include $(COMMON)/linux.mk
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 # override: `make CFLAGS=-O0` replaces the optimisation, never the flags the lab needs.

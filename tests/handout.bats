@@ -91,10 +91,14 @@ find_leaks() {
             run -1 grep -rlE --include='*.[ch]' --include='*.md' --include=Makefile 'BEGIN STUDENT|STUB:|INSTRUCTOR' "$out"
             local f
             for f in .ci tests/grade.bats tests/build.bats tests/fuzz.bats tests/fuzz tests/tools/handout \
-                tests/benchsmoke.bats starter; do
+                tests/benchsmoke.bats tests/autograder.bats tests/gradescope starter; do
                 [[ ! -e $out/$f ]] || { echo "release $rel has the instructor's $f"; false; }
             done
             grep -q '^This tree holds\|This tree holds' "$out/README.md"
+            # What a student needs on their machine, and make shell where it is not Linux.
+            [[ -f $out/tests/deps && -x $out/tests/tools/deps && -f $out/Dockerfile ]] || false
+            grep -q '^## Requirements' "$out/README.md"
+            grep -q '^shell:' "$out/Makefile"
             run -1 grep -q 'For instructors' "$out/README.md"
             n=$((n + 1))
         done

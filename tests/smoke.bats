@@ -8,6 +8,14 @@ load test_helper
 
 @test "the server starts and answers a plain GET within 5 seconds" {
     start_server
-    run -0 raw 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' 5
+    run raw 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' 5
+    if ((status != 0)) && ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        local code=0
+        wait "$SERVER_PID" || code=$?
+        echo "The server exited (status $code) instead of answering; its stderr:"
+        sed 's/^/    /' "$SERVER_LOG"
+        false
+    fi
+    ((status == 0)) || { echo "No answer came within 5 s (the server is running: is its loop answering?)"; false; }
     answer_is "HTTP/1.1 200 OK"
 }
