@@ -12,7 +12,8 @@
 #   make grade SUBMISSION=DIR [STAGE=N]    grade a student's tree: a score per stage,
 #                            grade-results/results.json (Gradescope) and junit.xml
 #   make diff FROM=2 TO=3    what stage 3 adds to stage 2 (the diff students study): the
-#                            code; DOCS=1 adds the handouts' prose after it
+#                            code; DOCS=1 adds the handouts' prose after it; FROM and TO
+#                            may be two files (stage3-files/server.c stage6-bench/epoll_server.c)
 #   make shell               a shell in the lab's Linux (Debian 12, Dockerfile) with this folder
 #                            at /evlab: for macOS and Windows; needs Docker or Podman
 #   make clean
@@ -126,9 +127,14 @@ UNMARK = /BEGIN STUDENT\|END STUDENT\|\/\* STUB:/d
 # The code first (sources and Makefile, without the handout markers); the handouts'
 # prose (README.md) only with DOCS=1, after it.
 diff:
-	@test -n "$(FROM)" -a -n "$(TO)" || { echo "make diff needs FROM=N TO=M"; exit 2; }
-	@from=$$(ls -d stage$(FROM)-* 2>/dev/null); to=$$(ls -d stage$(TO)-* 2>/dev/null); \
-	test -n "$$from" -a -n "$$to" || { echo "no stage$(FROM)-* or stage$(TO)-* folder"; exit 2; }; \
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "make diff needs FROM=N TO=M (stages), or FROM=FILE TO=FILE"; exit 2; }
+	@if test -f "$(FROM)" -a -f "$(TO)"; then \
+		tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+		$(if $(UNMARK),sed '$(UNMARK)',cat) "$(FROM)" >"$$tmp/from"; \
+		$(if $(UNMARK),sed '$(UNMARK)',cat) "$(TO)" >"$$tmp/to"; \
+		diff -u --label "$(FROM)" --label "$(TO)" "$$tmp/from" "$$tmp/to"; test $$? -le 1; exit; fi; \
+	from=$$(ls -d stage$(FROM)-* 2>/dev/null); to=$$(ls -d stage$(TO)-* 2>/dev/null); \
+	test -n "$$from" -a -n "$$to" || { echo "make diff: FROM=$(FROM) TO=$(TO) are neither two stages with folders nor two files"; exit 2; }; \
 	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	cp -r "$$from" "$$to" "$$tmp/"; \
 	$(if $(UNMARK),find "$$tmp" -name '*.[ch]' -exec sed -i '$(UNMARK)' {} +;) \

@@ -230,58 +230,75 @@ conn_fill(struct conn *c, size_t len, int file, off_t *left)
     return len + (size_t)n;
 }
 
-/* Answer req with the file it names, or an error; false if the answer was cut short. */
-static bool
-serve(struct conn *c, const struct http_request *req)
+int
+open_target(const struct http_request *req, int *fd, struct stat *st, const char **type)
 {
     char path[HTTP_MAX_HEAD], index[HTTP_MAX_HEAD + sizeof "index.html"];
     const char *name;
-    struct stat st;
-    int status = decode_target(req->target, path, sizeof path), fd = -1;
-    size_t len;
-    off_t left;
-    bool ok;
+    int status = decode_target(req->target, path, sizeof path);
 
+    *fd = -1;
     /* BEGIN STUDENT 3: decode, open beneath the root (a folder: its index.html), or say why not */
     if (status != 0)
-        return serve_error(c, req, status);
+        return status;
     squeeze_path(path);
     /* "/a/b" names "a/b" under the root; "/" the root itself. */
     name = path + strspn(path, "/");
     if (*name == '\0')
         name = ".";
-    fd = open_beneath(root_fd, name);
-    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        close(fd);
+    *fd = open_beneath(root_fd, name);
+    if (*fd >= 0 && fstat(*fd, st) == 0 && S_ISDIR(st->st_mode)) {
+        close(*fd);
+        *fd = -1;
         if (path[strlen(path) - 1] != '/') {
             /* "/docs" names a folder, but its page's relative links would resolve
              * against "/": send the client to "/docs/" first (as nginx does). */
-            c->status = 301;
-            return conn_write(c, http_redirect_dir(c->out, sizeof c->out, req));
+            return 301;
         }
         /* Its index.html, opened from the root: it may be a symlink to anywhere inside. */
         snprintf(index, sizeof index, "%sindex.html", strcmp(name, ".") == 0 ? "" : name);
         name = index;
-        fd = open_beneath(root_fd, name);
-        if (fd < 0 && errno == ENOENT)
+        *fd = open_beneath(root_fd, name);
+        if (*fd < 0 && errno == ENOENT)
             errno = EACCES; /* a directory without an index is not listed */
     }
-    if (fd < 0)
+    if (*fd < 0)
         status = http_open_status(errno);
-    else if (fstat(fd, &st) < 0)
+    else if (fstat(*fd, st) < 0)
         status = 500;
-    else if (!S_ISREG(st.st_mode))
+    else if (!S_ISREG(st->st_mode))
         status = 403; /* a FIFO, device or socket: never read from it */
-    if (status != 0) {
-        if (fd >= 0)
-            close(fd);
-        return serve_error(c, req, status);
+    if (status != 0 && *fd >= 0) {
+        close(*fd);
+        *fd = -1;
     }
-    /* STUB: (void)index, (void)fd, (void)st, (void)status; */
-    /* STUB: return serve_error(c, req, 404); */
+    /* STUB: (void)index, (void)name, (void)st, (void)type, (void)squeeze_path; */
+    /* STUB: (void)open_beneath, (void)http_open_status; */
+    /* STUB: return 404; */
     /* END STUDENT */
+    *type = http_content_type(name);
+    return status;
+}
+
+/* Answer req with the file it names, or an error; false if the answer was cut short. */
+static bool
+serve(struct conn *c, const struct http_request *req)
+{
+    const char *type;
+    struct stat st;
+    int fd, status = open_target(req, &fd, &st, &type);
+    size_t len;
+    off_t left;
+    bool ok;
+
+    if (status == 301) {
+        c->status = 301;
+        return conn_write(c, http_redirect_dir(c->out, sizeof c->out, req));
+    }
+    if (status != 0)
+        return serve_error(c, req, status);
     c->status = 200;
-    len = http_head(c->out, sizeof c->out, req, 200, http_content_type(name), st.st_size);
+    len = http_head(c->out, sizeof c->out, req, 200, type, st.st_size);
     left = req->head ? 0 : st.st_size;
     /* The first chunk goes right after the head, so that both leave in one write, and a
      * small file in one packet.  Then one 16 KiB chunk per write, whatever its size. */
@@ -427,6 +444,15 @@ accept_client(int listenfd, char *peer, size_t size)
         warn_sys("accept"); /* that connection's own error (EPROTO, say): it alone is lost */
     }
     return fd;
+}
+
+void
+setup_settings(long *timeout_s, bool *quiet_log, int *stop_fd, int *hurry_fd)
+{
+    *timeout_s = timeout;
+    *quiet_log = quiet;
+    *stop_fd = stop_pipe[0];
+    *hurry_fd = hurry_pipe[0];
 }
 
 int

@@ -1,7 +1,8 @@
 /*
  * files.h - stage 3's file serving, done with blocking calls, for the two
  * servers the event loops are measured against: fork_server (a process per
- * connection) and thread_server (a thread per connection).
+ * connection) and thread_server (a thread per connection); and stage 3's rules
+ * and flags for uring_server, which has a loop of its own.
  *
  *   int listenfd = setup(argc, argv);        flags as stage 3; "listening on ..."
  *   while (!stop_requested)
@@ -14,8 +15,12 @@
 #ifndef EVLAB_FILES_H
 #define EVLAB_FILES_H
 
+#include "http.h"
+
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 /* Set by SIGINT and SIGTERM: stop accepting.  serve_client sees the stop too, in every
  * process and thread: it finishes the answer under way and closes. */
@@ -36,5 +41,16 @@ void serve_client(int fd, const char *peer);
 
 /* Answer 503 and close fd: for a client we cannot take on. */
 void refuse(int fd);
+
+/* Open the file req names, by stage 3's rules (under the root, a folder's index.html):
+ * 0, with the open regular file in *fd, its stat in *st and its MIME type in *type; 301
+ * for a folder named without its final slash; or the status of the error to answer
+ * (*fd is then -1). */
+int open_target(const struct http_request *req, int *fd, struct stat *st, const char **type);
+
+/* What setup() read and made, for a server with a loop of its own: -t in seconds, -q,
+ * and two descriptors that become readable for good, one at the stop (the first SIGINT
+ * or SIGTERM), one when the answers under way must be cut (-t later, or a second). */
+void setup_settings(long *timeout_s, bool *quiet_log, int *stop_fd, int *hurry_fd);
 
 #endif

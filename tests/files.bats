@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# stages: 3 4 5 6:fork_server 6:thread_server
+# stages: 3 4 5 6:fork_server 6:thread_server 6:epoll_server 6:uring_server
 # shortio: yes
 # Serving files: byte-exact, streamed in bounded memory, and never from outside the root.
 

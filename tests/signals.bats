@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# stages: 2 3 4 5 6:fork_server 6:thread_server
+# stages: 2 3 4 5 6:fork_server 6:thread_server 6:epoll_server 6:uring_server
 # Signal handlers do only what is safe in a handler. tests/tools/sigsafe.so wraps every
 # handler the server installs and reports a call, made while one runs, to a function
 # that is not async-signal-safe (malloc, free, the printf family, stdio, exit, ...).

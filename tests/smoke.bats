@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# stages: 1 2 3 4 5 6:fork_server 6:thread_server
+# stages: 1 2 3 4 5 6:fork_server 6:thread_server 6:epoll_server 6:uring_server
 # The first test of every stage: does the server answer at all? make grade runs it before
 # the rest, and when it fails the stage's other tests fail at once with its message
 # instead of each waiting out its time limit.

@@ -53,6 +53,9 @@ make_root() {
 start_server() {
     local bin args=("$@")
     bin=$(server_bin)
+    if [[ ! -x $bin && ${SERVER_BIN:-} == uring_server ]] && ! pkg-config --exists liburing 2>/dev/null; then
+        skip "io_uring: uring_server is not built without liburing (apt-get install liburing-dev)"
+    fi
     [[ -x $bin ]] || { echo "no server binary: $bin (run make)" >&2; return 1; }
     if ((STAGE >= 3)) && [[ " $* " != *" -r "* ]]; then
         make_root
@@ -104,6 +107,9 @@ start_server() {
     done
     if [[ -n ${MEMCHECK:-} ]] && grep -q 'unhandled .* syscall: 437$' "$SERVER_LOG.valgrind" 2>/dev/null; then
         skip "$(${VALGRIND:-valgrind} --version) does not know openat2 (syscall 437), which keeps this server inside its root; give a newer one in VALGRIND (3.24 knows it)"
+    fi
+    if [[ ${SERVER_BIN:-} == uring_server ]] && grep -q 'io_uring_queue_init' "$SERVER_LOG"; then
+        skip "io_uring is not available here: $(grep -m 1 io_uring_queue_init "$SERVER_LOG")"
     fi
     echo "server did not start; its stderr:" >&2
     cat "$SERVER_LOG" >&2

@@ -1,0 +1,776 @@
+/*
+ * Stage 6: stage 3's server with select() replaced by epoll (level-triggered).
+ *
+ * Everything but the loop's mechanics is stage 3's, line for line: diff the two files.
+ * select() is told every descriptor on every turn and answers by setting bits that the
+ * loop must scan, all FD_SETSIZE of them; epoll keeps the interest list in the kernel,
+ * changed only when a connection changes direction (epoll_ctl), and answers with just
+ * the ready descriptors.  So a turn costs in proportion to the clients that have
+ * something to do, not to the clients connected, and there is no FD_SETSIZE: the
+ * server takes clients up to its descriptor limit, raised to the hard limit.  The
+ * timeouts cannot be found by a scan either: each connection sits in a list in the
+ * order its time runs out (they all get the same -t), so the first to expire is at a
+ * list's head.
+ */
+#include "clock.h"
+#include "err.h"
+#include "http.h"
+#include "net.h"
+#include "../stage3-files/path.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define USAGE "[-a ADDR] [-p PORT] [-t SECS] [-r DIR] [-q] [-h]"
+#define OUT_SIZE 16384  /* a response head and (a chunk of) its body */
+#define MAX_DRAIN 65536 /* unread request bytes we swallow before closing */
+#define LINGER_MS 1000  /* and how long we wait for them (as nginx's lingering close) */
+
+enum conn_state {
+    CONN_READING, /* waiting for (the rest of) a request head */
+    CONN_WRITING, /* sending out[outpos..outlen), refilled from the file while it lasts */
+    CONN_CLOSING, /* all sent and our side shut down: swallowing input until the client closes */
+};
+
+struct conn {
+    int fd;
+    enum conn_state state;
+    char peer[ADDR_STRLEN]; /* client address, for the log */
+    long long last_active;  /* when a byte last moved (ms); -t counts from here */
+    char in[HTTP_MAX_HEAD]; /* bytes received and not yet answered: requests arrive in pieces */
+    size_t inlen;
+    char out[OUT_SIZE]; /* the response being sent: writes are partial too */
+    size_t outlen, outpos;
+    bool keep_alive;          /* read the next request after this response */
+    char line[HTTP_LOG_LINE]; /* the request being answered, for the log line */
+    int status;
+    long long sent;
+    size_t drained;  /* bytes swallowed in CONN_CLOSING */
+    int file;        /* the file being sent, or -1 */
+    off_t file_left; /* bytes of it not yet read */
+
+    uint32_t events;             /* what epoll watches this socket for */
+    struct conn *prev, *next;    /* in its timer list (timers_of), by deadline */
+    long long timed;             /* the last_active it was filed with */
+    enum conn_state timed_state; /* and the state */
+};
+
+/* The connections waiting on one timeout, earliest deadline first: a connection goes to
+ * the tail when its last_active or its state changes, and every deadline in a list is
+ * last_active plus the same time. */
+struct timer_list {
+    struct conn *head, *tail;
+};
+
+/* Indexed by descriptor: as many as the descriptor limit (main raises it). */
+static struct conn **conns;
+static int max_conns, nconns; /* room for, and open */
+static int epfd = -1;
+static struct timer_list timers[2]; /* 0: -t (reading, writing); 1: LINGER_MS (closing) */
+static long long timeout_ms = 10000;
+static bool quiet;
+static int spare_fd = -1; /* kept open to be freed when accept() runs out of descriptors */
+static int root_fd = -1;  /* the document root: every file is opened beneath it */
+
+/* Write all len bytes, resuming after short writes and EINTR; 0, or -1 and errno. */
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+    /* BEGIN STUDENT 1: write until all len bytes are out; resume after short writes, EINTR */
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+    /* STUB: (void)fd, (void)buf, (void)len; */
+    /* STUB: return -1; */
+    /* END STUDENT */
+}
+
+/* Set by the signal handler, read by the loop. */
+static volatile sig_atomic_t stop_requested;
+
+/* Only note which signal came.  A handler may run between any two instructions of
+ * the loop, so the loop, not the handler, closes sockets and frees memory. */
+static void
+on_signal(int sig)
+{
+    /* BEGIN STUDENT 2: note which signal came; nothing else is safe in a handler */
+    switch (sig) {
+    case SIGINT:
+    case SIGTERM: stop_requested = stop_requested + 1; break; /* a second one: stop now */
+    }
+    /* STUB: (void)sig; */
+    /* END STUDENT */
+}
+
+/* Make fd non-blocking: calls on it then fail with EAGAIN instead of waiting. */
+static int
+set_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+
+    return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+/* Put an error response into c->out (req NULL: no request could be parsed). */
+static void
+serve_error(struct conn *c, const struct http_request *req, int status)
+{
+    c->status = status;
+    c->outlen = http_error(c->out, sizeof c->out, req, status);
+    if (status == 503)
+        c->keep_alive = false; /* out of descriptors: let this client go too */
+}
+
+/*
+ * Read the next chunk of the file into c->out, after what is there; 0, or -1 for a
+ * read error or a file that shrank.  This read() may wait for the disk, and while
+ * it waits, every client waits.
+ */
+static int
+conn_fill(struct conn *c)
+{
+    /* BEGIN STUDENT 3: read the file's next chunk into out[] (EINTR: again); at its end, close */
+    size_t want = sizeof c->out - c->outlen;
+    ssize_t n;
+
+    if ((off_t)want > c->file_left)
+        want = (size_t)c->file_left;
+    do
+        n = read(c->file, c->out + c->outlen, want);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return -1;
+    c->outlen += (size_t)n;
+    c->file_left -= n;
+    if (c->file_left == 0) {
+        close(c->file);
+        c->file = -1;
+    }
+    return 0;
+    /* STUB: (void)c; */
+    /* STUB: return -1; */
+    /* END STUDENT */
+}
+
+/* Open the file req names and put its head and first chunk into c->out. */
+static void
+serve(struct conn *c, const struct http_request *req)
+{
+    /* BEGIN STUDENT 3: decode, open beneath the root (a folder: its index.html), answer */
+    char path[HTTP_MAX_HEAD], index[HTTP_MAX_HEAD + sizeof "index.html"];
+    const char *name;
+    struct stat st;
+    int status = decode_target(req->target, path, sizeof path), fd = -1;
+
+    if (status != 0) {
+        serve_error(c, req, status);
+        return;
+    }
+    squeeze_path(path);
+    /* "/a/b" names "a/b" under the root; "/" the root itself. */
+    name = path + strspn(path, "/");
+    if (*name == '\0')
+        name = ".";
+    fd = open_beneath(root_fd, name);
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        if (path[strlen(path) - 1] != '/') {
+            /* "/docs" names a folder, but its page's relative links would resolve
+             * against "/": send the client to "/docs/" first (as nginx does). */
+            c->status = 301;
+            c->outlen = http_redirect_dir(c->out, sizeof c->out, req);
+            return;
+        }
+        /* Its index.html, opened from the root: it may be a symlink to anywhere inside. */
+        snprintf(index, sizeof index, "%sindex.html", strcmp(name, ".") == 0 ? "" : name);
+        name = index;
+        fd = open_beneath(root_fd, name);
+        if (fd < 0 && errno == ENOENT)
+            errno = EACCES; /* a directory without an index is not listed */
+    }
+    if (fd < 0)
+        status = http_open_status(errno);
+    else if (fstat(fd, &st) < 0)
+        status = 500;
+    else if (!S_ISREG(st.st_mode))
+        status = 403; /* a FIFO, device or socket: never read from it */
+    if (status != 0) {
+        if (fd >= 0)
+            close(fd);
+        serve_error(c, req, status);
+        return;
+    }
+    c->status = 200;
+    c->outlen = http_head(c->out, sizeof c->out, req, 200, http_content_type(name), st.st_size);
+    if (req->head || st.st_size == 0) {
+        close(fd);
+        return;
+    }
+    c->file = fd;
+    c->file_left = st.st_size;
+    /* The first chunk goes right after the head, so that both leave in one write, and a
+     * small file in one packet. */
+    if (conn_fill(c) < 0) {
+        close(c->file);
+        c->file = -1;
+        serve_error(c, req, 500);
+    }
+    /* STUB: (void)conn_fill; */
+    /* STUB: serve_error(c, req, 404); */
+    /* END STUDENT */
+}
+
+/* If a whole request head has arrived, prepare its answer and start writing it. */
+static void
+conn_process(struct conn *c)
+{
+    struct http_request req;
+    size_t head = http_head_len(c->in, c->inlen);
+    int status;
+
+    if (head == 0 && c->inlen < sizeof c->in)
+        return; /* not all here yet: wait for more */
+    c->outpos = 0;
+    c->sent = 0;
+    c->state = CONN_WRITING;
+    if (head == 0) {
+        strcpy(c->line, "-");
+        c->keep_alive = false;
+        serve_error(c, NULL, 431);
+    } else {
+        status = http_parse(c->in, head, &req);
+        memcpy(c->line, req.line, sizeof c->line);
+        c->keep_alive = req.keep_alive;
+        if (status != 0)
+            serve_error(c, &req, status);
+        else
+            serve(c, &req);
+        /* Pipelined requests that came after this one wait in in[] for their turn. */
+        memmove(c->in, c->in + head, c->inlen - head);
+        c->inlen -= head;
+    }
+}
+
+/* The timer list of a connection in state st. */
+static struct timer_list *
+timers_of(enum conn_state st)
+{
+    return &timers[st == CONN_CLOSING];
+}
+
+/* Take c out of the list it was filed in. */
+static void
+timer_unlink(struct conn *c)
+{
+    struct timer_list *l = timers_of(c->timed_state);
+
+    *(c->prev ? &c->prev->next : &l->head) = c->next;
+    *(c->next ? &c->next->prev : &l->tail) = c->prev;
+    c->prev = c->next = NULL;
+}
+
+/* File c at the tail of its state's list: its deadline is the latest there. */
+static void
+timer_append(struct conn *c)
+{
+    struct timer_list *l = timers_of(c->state);
+
+    c->prev = l->tail;
+    c->next = NULL;
+    *(l->tail ? &l->tail->next : &l->head) = c;
+    l->tail = c;
+    c->timed = c->last_active;
+    c->timed_state = c->state;
+}
+
+/* Free the connection; log a response that was cut short.  (Closing the socket takes it
+ * out of epoll's interest list.) */
+static void
+conn_close(struct conn *c)
+{
+    if (c->state == CONN_WRITING && !quiet)
+        http_log(c->peer, c->line, c->status, c->sent);
+    timer_unlink(c);
+    if (c->file >= 0)
+        close(c->file);
+    close(c->fd);
+    conns[c->fd] = NULL;
+    nconns--;
+    free(c);
+}
+
+/* The socket is writable: send what we can of the response, and move on when it is all out. */
+static void
+conn_write(struct conn *c)
+{
+    /* BEGIN STUDENT 3: all of out[] sent and more to come: refill it (conn_fill) */
+    /* All of out[] is sent and the file has more: refill it. */
+    if (c->outpos == c->outlen && c->file >= 0) {
+        c->outpos = c->outlen = 0;
+        if (conn_fill(c) < 0) {
+            conn_close(c); /* the head promised more than we can send */
+            return;
+        }
+    }
+    /* END STUDENT */
+    /* BEGIN STUDENT 2: send what the socket takes; more to come: wait; all sent: log, go on */
+    ssize_t n = write(c->fd, c->out + c->outpos, c->outlen - c->outpos);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return; /* no room after all: select() will say when there is */
+    if (n < 0) {
+        conn_close(c); /* EPIPE, ECONNRESET: the client has gone */
+        return;
+    }
+    c->outpos += (size_t)n;
+    c->sent += n;
+    c->last_active = now_ms();
+    if (c->outpos < c->outlen || c->file >= 0)
+        return; /* a partial write, or more of the file: the rest on a later turn */
+
+    if (!quiet)
+        http_log(c->peer, c->line, c->status, c->sent);
+    if (c->keep_alive) {
+        c->state = CONN_READING;
+        conn_process(c); /* a pipelined request may be waiting already */
+    } else {
+        /* close() now could reset the connection and lose the answer (stage 1's
+         * close_gracefully); instead stop writing and wait for the client's EOF. */
+        shutdown(c->fd, SHUT_WR);
+        c->state = CONN_CLOSING;
+    }
+    /* STUB: (void)c, (void)conn_process; */
+    /* END STUDENT */
+}
+
+/* The socket is readable: take what the client sent. */
+static void
+conn_read(struct conn *c)
+{
+    /* BEGIN STUDENT 2: take what the client sent (swallow it when closing), process it */
+    char junk[4096];
+    bool closing = c->state == CONN_CLOSING;
+    ssize_t n = closing ? read(c->fd, junk, sizeof junk)
+                        : read(c->fd, c->in + c->inlen, sizeof c->in - c->inlen);
+
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return; /* nothing after all: select() will tell us again */
+    if (n <= 0) {
+        conn_close(c); /* the client closed (0) or reset the connection */
+        return;
+    }
+    if (closing) {
+        c->drained += (size_t)n; /* not a sign of life: the linger runs on (conn_deadline) */
+        if (c->drained > MAX_DRAIN)
+            conn_close(c);
+        return;
+    }
+    /* -t runs from a head's first byte, not its latest: a client that drips a byte at a
+     * time must not hold its connection for ever (slowloris). */
+    if (c->inlen == 0)
+        c->last_active = now_ms();
+    c->inlen += (size_t)n;
+    conn_process(c);
+    /* The socket is most likely writable: try now rather than wait for another turn. */
+    if (c->state == CONN_WRITING)
+        conn_write(c);
+    /* STUB: (void)c; */
+    /* END STUDENT */
+}
+
+/* Answer 503 and close: for clients we cannot take on (best effort, never waits). */
+static void
+refuse(int fd)
+{
+    char out[HTTP_MAX_RESPONSE_HEAD + 64];
+    size_t len = http_error(out, sizeof out, NULL, 503);
+
+    /* These few bytes fit an empty socket buffer, though maybe not in one write().
+     * If a write fails, the client is dropped all the same. */
+    (void)write_all(fd, out, len);
+    close(fd);
+}
+
+/* A struct conn for a new client, or NULL if it cannot be served. */
+static struct conn *
+conn_open(int fd, const struct sockaddr_storage *sa)
+{
+    struct conn *c;
+
+    if (fd >= max_conns || set_nonblocking(fd) < 0 || (c = calloc(1, sizeof *c)) == NULL)
+        return NULL;
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        free(c);
+        return NULL;
+    }
+    c->events = EPOLLIN;
+    /* A file leaves in 16 KiB writes.  Nagle's algorithm would hold each one back until
+     * the client acknowledged the one before, and the client delays its ACKs by up to
+     * 40 ms: a stall per response.  We never write a byte less than we have, so turn
+     * it off (should that fail, we are slower, not wrong). */
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
+    c->fd = fd;
+    c->file = -1;
+    c->state = CONN_READING;
+    c->last_active = now_ms();
+    addr_format(sa, c->peer, sizeof c->peer);
+    conns[fd] = c;
+    nconns++;
+    timer_append(c);
+    return c;
+}
+
+/* Accept every client waiting in the listen queue (until EAGAIN). */
+static void
+accept_clients(int listenfd)
+{
+    for (;;) {
+        struct sockaddr_storage sa;
+        socklen_t len = sizeof sa;
+        int fd = accept(listenfd, (struct sockaddr *)&sa, &len);
+
+        if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+            continue;
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE) && spare_fd >= 0) {
+            /* A waiting client stays queued, so select() would report the listener ready
+             * for ever: free our spare descriptor, take the client, refuse it, re-arm.
+             * But accept() fails so even when nobody waits: then (EAGAIN) we are done,
+             * or this would loop for ever and never serve the clients we hold. */
+            close(spare_fd);
+            fd = accept(listenfd, NULL, NULL);
+            if (fd >= 0)
+                refuse(fd);
+            spare_fd = open("/dev/null", O_RDONLY);
+            if (fd < 0)
+                return;
+            continue;
+        }
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                warn_sys("accept");
+            return;
+        }
+        if (conn_open(fd, &sa) == NULL)
+            refuse(fd);
+    }
+}
+
+/* Stopping: when the answers under way must be out (ms, on now_ms's clock); 0 until then. */
+static long long stop_by;
+
+/* When c runs out of time: -t after a byte last moved; or, once its answer is out and we
+ * only wait for its end, LINGER_MS after that (a client that never closes costs a second);
+ * and, stopping, when the stop's grace ends. */
+static long long
+conn_deadline(const struct conn *c)
+{
+    /* BEGIN STUDENT 2: -t after the last byte moved, LINGER_MS once closing; never past stop_by */
+    long long t = c->last_active + (c->state == CONN_CLOSING ? LINGER_MS : timeout_ms);
+
+    return stop_by > 0 && stop_by < t ? stop_by : t;
+    /* STUB: (void)c; */
+    /* STUB: return 0; */
+    /* END STUDENT */
+}
+
+/* Has the client sent bytes we have not read?  Closing now would reset the connection. */
+static bool
+has_unread(int fd)
+{
+    int n = 0;
+
+    return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+/*
+ * pselect() lets a blocked signal in only when it has to wait: if a socket is ready at
+ * once, it returns with the signal still pending, and a loop that is never idle (a busy
+ * server) would never see SIGTERM.  So after a turn that did not wait, let any pending
+ * signal in by hand: its handler runs here, between two turns.
+ */
+static void
+take_signals(const sigset_t *waitmask)
+{
+    sigset_t pending, none, blocked;
+
+    sigemptyset(&none);
+    if (sigpending(&pending) == 0 && memcmp(&pending, &none, sizeof none) != 0 &&
+        sigprocmask(SIG_SETMASK, waitmask, &blocked) == 0)
+        sigprocmask(SIG_SETMASK, &blocked, NULL);
+}
+
+/*
+ * Stopping, a connection nothing is in flight for is let go: an idle client, a request
+ * not yet whole, or one that has its answer and sent nothing since; after a second
+ * signal, nothing is waited for.  Returns whether c was closed.
+ */
+static bool
+stop_idle(struct conn *c)
+{
+    /* BEGIN STUDENT 2: stopping: let idle ones go (a second signal: all); keep none alive */
+    if (stop_requested > 1 ||
+        (stop_requested &&
+         (c->state == CONN_READING || (c->state == CONN_CLOSING && !has_unread(c->fd))))) {
+        conn_close(c); /* (a cut answer is logged as such) */
+        return true;
+    }
+    if (stop_requested)
+        c->keep_alive = false;
+    return false;
+    /* STUB: (void)c, (void)has_unread; */
+    /* STUB: return false; */
+    /* END STUDENT */
+}
+
+/*
+ * The loop's first step: act on what the signal handlers noted.  SIGINT or SIGTERM:
+ * stop accepting, and give the answers under way -t to finish (a reader that takes a
+ * minute a megabyte must not hold the stop for an hour).  On each signal, one pass over
+ * the connections lets go of those nothing is in flight for; from then on, each is
+ * looked at when it is ready (dispatch).
+ */
+static void
+handle_signals(int *listenfd)
+{
+    static sig_atomic_t seen;
+
+    /* BEGIN STUDENT 2: act on what on_signal noted: stopping, close the listener and set stop_by */
+    if (stop_requested && *listenfd >= 0) {
+        close(*listenfd); /* the kernel now refuses new clients */
+        *listenfd = -1;
+        stop_by = now_ms() + timeout_ms;
+    }
+    /* STUB: (void)listenfd; */
+    /* END STUDENT */
+    if (stop_requested != seen) {
+        seen = stop_requested;
+        for (int fd = 0; fd < max_conns; fd++)
+            if (conns[fd] != NULL)
+                stop_idle(conns[fd]);
+    }
+}
+
+/*
+ * The second step: select() needed its sets filled anew on every turn; epoll keeps them,
+ * so what is left is *wait, how long it may sleep (ms; -1: no limit): until the first
+ * deadline, which is at the head of a timer list.  Returns false when nothing is left to
+ * wait for.
+ */
+static bool
+arm(int listenfd, long long *wait)
+{
+    long long now = now_ms(), first = stop_by > 0 ? stop_by : -1;
+
+    for (int i = 0; i < 2; i++) {
+        if (timers[i].head == NULL)
+            continue;
+        long long t = conn_deadline(timers[i].head);
+        first = first < 0 || t < first ? t : first;
+    }
+    *wait = first < 0 ? -1 : first > now ? first - now : 0;
+    return listenfd >= 0 || nconns > 0;
+}
+
+/*
+ * After c was read or written: tell epoll which way it now waits (it watches a
+ * direction until told otherwise), and move it to the tail of its timer list if its
+ * clock was reset or its state changed.  Returns false if c had to be closed.
+ */
+static bool
+conn_rewatch(struct conn *c)
+{
+    uint32_t want = c->state == CONN_WRITING ? EPOLLOUT : EPOLLIN;
+
+    if (want != c->events) {
+        struct epoll_event ev = {.events = want, .data.fd = c->fd};
+        if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) {
+            warn_sys("epoll_ctl");
+            conn_close(c);
+            return false;
+        }
+        c->events = want;
+    }
+    if (c->timed != c->last_active || c->timed_state != c->state) {
+        timer_unlink(c);
+        timer_append(c);
+    }
+    return true;
+}
+
+/*
+ * The last step: act on what is ready, and nothing else.  New clients; then one read
+ * or one write for each ready client (so that one pouring in requests cannot starve the
+ * others); then the clients whose time has run out, from the heads of the timer lists.
+ */
+static void
+dispatch(int listenfd, const struct epoll_event *ready, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int fd = ready[i].data.fd;
+        if (fd == listenfd) {
+            accept_clients(listenfd);
+            continue;
+        }
+        struct conn *c = fd < max_conns ? conns[fd] : NULL;
+        if (c == NULL)
+            continue; /* closed earlier in this turn */
+        /* A hang-up or an error is reported whichever way we watch: the read or write
+         * that follows finds out which. */
+        if (c->state == CONN_WRITING)
+            conn_write(c);
+        else
+            conn_read(c);
+        if (conns[fd] == c && !stop_idle(c))
+            conn_rewatch(c);
+    }
+    long long now = now_ms();
+    for (int k = 0; k < 2; k++)
+        while (timers[k].head != NULL && now >= conn_deadline(timers[k].head))
+            conn_close(timers[k].head); /* its time ran out (conn_deadline) */
+}
+
+#define MAX_EVENTS 256 /* ready descriptors taken per turn; more wait for the next */
+
+/* Serve clients until SIGINT or SIGTERM, then finish the answers under way: each turn
+ * handles the signals, works out how long to wait, waits, and dispatches what is ready. */
+static void
+event_loop(int listenfd, const sigset_t *waitmask)
+{
+    struct epoll_event ready[MAX_EVENTS];
+    long long wait;
+    int n;
+
+    for (;;) {
+        handle_signals(&listenfd);
+        if (!arm(listenfd, &wait))
+            break; /* stopping, and every answer is out */
+        /* Like pselect, epoll_pwait unblocks our signals only while it waits.  (Its
+         * timeout is an int of ms: a day at most, -1 for none.) */
+        int ms = wait < 0 ? -1 : wait < 86400000 ? (int)wait : 86400000;
+        n = epoll_pwait(epfd, ready, MAX_EVENTS, ms, waitmask);
+        if (n < 0) {
+            if (errno != EINTR)
+                die_sys("epoll_wait");
+            n = 0; /* a signal: no socket is known to be ready */
+        }
+        take_signals(waitmask);
+        dispatch(listenfd, ready, n);
+    }
+}
+
+/*
+ * Give the signals the loop handles to on_signal, and keep them blocked except while
+ * pselect() waits: *waitmask is the mask it waits with (ours, less those signals).
+ */
+static void
+catch_signals(sigset_t *waitmask)
+{
+    /* BEGIN STUDENT 2: on_signal for each handled signal; block them; *waitmask: all but those */
+    static const int handled[] = {SIGINT, SIGTERM};
+    struct sigaction act = {.sa_handler = on_signal};
+    sigset_t block;
+
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++) {
+        if (sigaction(handled[i], &act, NULL) < 0)
+            die_sys("sigaction");
+        sigaddset(&block, handled[i]);
+    }
+    if (sigprocmask(SIG_BLOCK, &block, waitmask) < 0)
+        die_sys("sigprocmask");
+    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++)
+        sigdelset(waitmask, handled[i]);
+    /* STUB: (void)on_signal; */
+    /* STUB: sigprocmask(SIG_BLOCK, NULL, waitmask); */
+    /* END STUDENT */
+}
+
+int
+main(int argc, char *argv[])
+{
+    const char *addr = "127.0.0.1", *root = ".";
+    long port = 8080;
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    sigset_t waitmask;
+    int opt, listenfd, probe;
+
+    err_init(argv[0], USAGE);
+    while ((opt = getopt(argc, argv, "a:p:t:r:qh")) != -1) {
+        switch (opt) {
+        case 'a': addr = optarg; break;
+        case 'p': port = arg_long("-p", optarg, 0, 65535); break;
+        case 't': timeout_ms = 1000LL * arg_long("-t", optarg, 1, 86400); break;
+        case 'r': root = optarg; break;
+        case 'q': quiet = true; break;
+        case 'h': print_usage(); return 0;
+        default: die_usage("unknown flag or missing argument");
+        }
+    }
+    if (optind < argc)
+        die_usage("unexpected argument: %s", argv[optind]);
+    if (addr_parse(addr, (int)port, &sa, &salen) < 0)
+        die_usage("-a %s: not an IPv4 or IPv6 address", addr);
+
+    /* A client that hangs up while we write must cost us that client, not our life. */
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    if (sigaction(SIGPIPE, &ign, NULL) < 0)
+        die_sys("sigaction");
+    catch_signals(&waitmask);
+
+    /* No FD_SETSIZE here: as many clients as the hard limit on descriptors allows. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) < 0)
+        die_sys("getrlimit");
+    if (nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+            (void)getrlimit(RLIMIT_NOFILE, &nofile); /* keep the soft limit we have */
+    }
+    max_conns = nofile.rlim_cur > 1 << 20 ? 1 << 20 : (int)nofile.rlim_cur; /* (or infinite) */
+    if ((conns = calloc((size_t)max_conns, sizeof(struct conn *))) == NULL)
+        die_sys("calloc");
+    if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+        die_sys("epoll_create1");
+    if ((spare_fd = open("/dev/null", O_RDONLY)) < 0)
+        die_sys("/dev/null");
+    if ((root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        die_sys("cannot open root %s", root);
+    if ((probe = open_beneath(root_fd, ".")) < 0)
+        die_sys("openat2 on root %s (needs Linux 5.6 or later)", root);
+    close(probe);
+    listenfd = Tcp_listen(&sa, salen);
+    if (set_nonblocking(listenfd) < 0)
+        die_sys("fcntl");
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = listenfd};
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, listenfd, &ev) < 0)
+        die_sys("epoll_ctl");
+
+    event_loop(listenfd, &waitmask);
+    close(epfd);
+    free(conns);
+    close(root_fd);
+    close(spare_fd);
+    return 0;
+}
