@@ -3,7 +3,7 @@
 #   make                     build every stage present
 #   make run STAGE=1         run stage 1's server on 127.0.0.1:8080 in the foreground
 #                            (stages 3 to 5 serve the sample site in www/)
-#   make bench               build everything and run the experiment (under 3 minutes);
+#   make bench               build everything and run the experiment (under 5 minutes);
 #                            FULL=1 for the whole set, SMOKE=1 for a few seconds
 #   make test [STAGE=N]      build and test every stage, or only stage N (another stage's
 #                            compile error cannot stop it); installs bats if missing

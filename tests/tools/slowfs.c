@@ -1,6 +1,6 @@
 /* slowfs - a read-only FUSE mirror of a directory whose reads are slow or fail on demand.
  *
- *   slowfs [-d MS] [-o MS] [-m GLOB] [-e GLOB] [-E OFFSET] SOURCE MOUNTPOINT
+ *   slowfs [-d MS] [-o MS] [-m GLOB] [-e GLOB] [-E OFFSET] [-T THREADS] SOURCE MOUNTPOINT
  *
  * Every file under SOURCE appears under MOUNTPOINT. A read of a file whose name (relative
  * to SOURCE, e.g. "big/slow.bin") matches -m takes -d milliseconds longer, an open -o
@@ -36,15 +36,18 @@ static struct {
     const char *slow;    /* -m: which files are slow (default: all) */
     const char *failing; /* -e: which files fail to read (default: none) */
     long long fail_from; /* -E */
-} opt = {.source = -1, .slow = "*", .fail_from = 0};
+    long threads;        /* -T */
+} opt = {.source = -1, .slow = "*", .fail_from = 0, .threads = 64};
 
 static const char usage[] =
-    "usage: slowfs [-d MS] [-o MS] [-m GLOB] [-e GLOB] [-E OFFSET] SOURCE MOUNTPOINT\n"
+    "usage: slowfs [-d MS] [-o MS] [-m GLOB] [-e GLOB] [-E OFFSET] [-T THREADS] SOURCE MOUNTPOINT\n"
     "  -d MS      delay every read of a slow file by MS milliseconds (default 0)\n"
     "  -o MS      delay every open of a slow file by MS milliseconds (default 0)\n"
     "  -m GLOB    which files are slow, by path under SOURCE (default: all)\n"
     "  -e GLOB    reads of these files fail with EIO (default: none)\n"
-    "  -E OFFSET  ... but only reads at or past byte OFFSET (default 0)\n";
+    "  -E OFFSET  ... but only reads at or past byte OFFSET (default 0)\n"
+    "  -T THREADS at most this many requests served at once (default 64): each slow read\n"
+    "             holds one for its delay, so THREADS / delay bounds the reads per second\n";
 
 /* FUSE names "/a/b"; beneath the source descriptor that is "a/b", and "/" is ".". */
 static const char *
@@ -72,7 +75,11 @@ sleep_ms(long ms)
 static void *
 fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
-    (void)conn;
+    /* Reads the kernel sends without waiting for them (io_uring's, aio's with O_DIRECT)
+     * are "background" requests, of which FUSE lets only 12 wait by default: as many as
+     * we serve at once, so that the delay, not that cap, sets the pace. */
+    conn->max_background = (unsigned)opt.threads;
+    conn->congestion_threshold = (unsigned)opt.threads;
     cfg->use_ino = 1;
     cfg->direct_io = 1; /* no page cache: each read the server makes is a read here */
     cfg->attr_timeout = 0;
@@ -188,17 +195,18 @@ number(const char *flag, const char *arg, long long max)
 int
 main(int argc, char **argv)
 {
-    char *fargv[] = {argv[0], "-f", "-o", "ro,default_permissions,fsname=slowfs,max_threads=64",
-                     NULL,    NULL};
+    static char fopts[96];
+    char *fargv[] = {argv[0], "-f", "-o", fopts, NULL, NULL};
     int c;
 
-    while ((c = getopt(argc, argv, "d:o:m:e:E:h")) != -1) {
+    while ((c = getopt(argc, argv, "d:o:m:e:E:T:h")) != -1) {
         switch (c) {
         case 'd': opt.read_delay_ms = number("-d", optarg, MAX_DELAY_MS); break;
         case 'o': opt.open_delay_ms = number("-o", optarg, MAX_DELAY_MS); break;
         case 'm': opt.slow = optarg; break;
         case 'e': opt.failing = optarg; break;
         case 'E': opt.fail_from = number("-E", optarg, LONG_MAX); break;
+        case 'T': opt.threads = number("-T", optarg, 65535); break;
         case 'h': fputs(usage, stdout); return 0;
         default: fputs(usage, stderr); return 2;
         }
@@ -212,6 +220,8 @@ main(int argc, char **argv)
         fprintf(stderr, "slowfs: cannot open %s: %s\n", argv[optind], strerror(errno));
         return 1;
     }
+    snprintf(fopts, sizeof fopts, "ro,default_permissions,fsname=slowfs,max_threads=%ld",
+             opt.threads > 0 ? opt.threads : 1);
     fargv[4] = argv[optind + 1];
     /* fuse_main mounts, serves requests on several threads, and unmounts on SIGTERM. */
     return fuse_main(5, fargv, &ops, NULL) == 0 ? 0 : 1;
