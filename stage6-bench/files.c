@@ -423,6 +423,14 @@ accept_client(int listenfd, char *peer, size_t size)
         len = sizeof sa;
         fd = accept(listenfd, (struct sockaddr *)&sa, &len);
     } while (fd < 0 && errno == ECONNABORTED); /* a client that gave up in the queue */
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && spare_fd < 0) {
+        /* The spare was lost last time: between our close() and our accept(), another
+         * thread's open() took the descriptor (the thread server).  That thread has
+         * likely closed its file since: try to take the spare back. */
+        int saved = errno;
+        spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        errno = saved;
+    }
     if (fd >= 0) {
         addr_format(&sa, peer, size);
     } else if ((errno == EMFILE || errno == ENFILE) && spare_fd >= 0) {
