@@ -178,7 +178,8 @@ cache_commit(struct cache_entry *e)
         e->cache->stats.entries++;
         e->cache->stats.bytes += e->cost;
     }
-    cache_release(e); /* not cached: cache_clear dropped it mid-load, and this frees it */
+    /* The loader keeps its reference: it is still sending from e->data.  If cache_clear
+     * dropped e mid-load, its cache_release frees it. */
 }
 
 void

@@ -7,6 +7,7 @@
  *   ... send e->data, e->size ...; cache_release(e);
  *   e = cache_reserve(c, "a/b.txt", size, "text/plain");   a miss: room to load it
  *   ... read the file into e->data ...; cache_commit(e);    (or cache_abandon(e))
+ *   ... send e->data, e->size ...; cache_release(e);
  *   cache_clear(c);                                  SIGHUP: forget every file
  *
  * An entry lives while it is in the cache or a response holds a reference, so
@@ -64,7 +65,7 @@ struct cache_entry *cache_get(struct cache *c, const char *key);
 struct cache_entry *cache_reserve(struct cache *c, const char *key, size_t size, const char *type);
 
 /* The load of e is complete: from now on it is a hit (unless cache_clear dropped it).
- * Drops the reference cache_reserve took. */
+ * The reference cache_reserve took is kept, to send e from: cache_release drops it. */
 void cache_commit(struct cache_entry *e);
 
 /* The load of e failed: forget it.  Drops the reference cache_reserve took. */

@@ -29,6 +29,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,8 +40,8 @@
 
 enum conn_state {
     CONN_READING, /* waiting for (the rest of) a request head */
-    CONN_WRITING, /* sending out[outpos..outlen), refilled from the file while it lasts */
-    CONN_DISK,    /* waiting for aio_read to put the next chunk of the file into out[] */
+    CONN_WRITING, /* sending out[outpos..outlen), then body[body_pos..body_len) */
+    CONN_DISK,    /* waiting for aio_read to put the next chunk of the file in place */
     CONN_CLOSING, /* all sent and our side shut down: swallowing input until the client closes */
 };
 
@@ -61,14 +62,16 @@ struct conn {
     int file;         /* the file being sent, or -1 */
     off_t file_left;  /* bytes of it not yet read */
     off_t file_off;   /* where the next read starts: aio has no file position */
-    struct aiocb aio; /* the read in flight in CONN_DISK: it owns out[] until it is done */
+    struct aiocb aio; /* the read in flight in CONN_DISK: it owns its buffer until done */
 
     struct conn *next_orphan; /* closed with that read still in flight: see orphans */
 
-    struct cache_entry *entry; /* a hit: the body comes from the cache, not the file */
-    size_t entry_pos;          /* bytes of entry->data already copied to out[] */
-    struct cache_entry *load;  /* a miss the cache has room for: the file, gathered as read */
-    size_t load_len;
+    struct cache_entry *entry; /* a hit (or a load completed): the body is its data */
+    struct cache_entry *load;  /* a miss the cache has room for: read into its data */
+    /* The part of the body that is not in out[]: a hit's or a load's bytes, sent from
+     * where they lie (writev), never copied.  body_len grows as a load is read. */
+    const char *body;
+    size_t body_pos, body_len;
 };
 
 /* Indexed by descriptor; select() cannot watch one at or above FD_SETSIZE anyway. */
@@ -147,33 +150,27 @@ serve_error(struct conn *c, const struct http_request *req, int status)
 }
 
 /*
- * Put the next chunk of the body in c->out after what is there: from the cache
- * entry at once, or from the file by asking for it and waiting in CONN_DISK.
+ * Ask for the next chunk of the file and wait for it in CONN_DISK: a file being loaded
+ * into the cache is read straight into the entry, all that is left of it at once; one
+ * only streamed goes into c->out after what is there, a chunk at a time.
  * 0, or -1 if the read could not be started.
  */
 static int
 conn_fill(struct conn *c)
 {
+    char *buf = c->out + c->outlen;
     size_t want = sizeof c->out - c->outlen;
 
-    if (c->entry != NULL) {
-        if (want > c->entry->size - c->entry_pos)
-            want = c->entry->size - c->entry_pos;
-        memcpy(c->out + c->outlen, c->entry->data + c->entry_pos, want);
-        c->outlen += want;
-        c->entry_pos += want;
-        if (c->entry_pos == c->entry->size) {
-            cache_release(c->entry);
-            c->entry = NULL;
-        }
-        return 0;
+    if (c->load != NULL) {
+        buf = c->load->data + c->body_len;
+        want = c->load->size - c->body_len;
     }
-    /* BEGIN STUDENT 4: start an aio_read of the next chunk into out[]; its signal: SIGUSR2 */
+    /* BEGIN STUDENT 4: start an aio_read of the next chunk into buf; its signal: SIGUSR2 */
     if ((off_t)want > c->file_left)
         want = (size_t)c->file_left;
     memset(&c->aio, 0, sizeof c->aio);
     c->aio.aio_fildes = c->file;
-    c->aio.aio_buf = c->out + c->outlen;
+    c->aio.aio_buf = buf;
     c->aio.aio_nbytes = want;
     c->aio.aio_offset = c->file_off;
     /* No si_value: the handler only notes that some read finished (see conn_disk). */
@@ -183,7 +180,7 @@ conn_fill(struct conn *c)
         return -1;
     c->state = CONN_DISK;
     return 0;
-    /* STUB: (void)c; */
+    /* STUB: (void)c, (void)buf, (void)want; */
     /* STUB: return -1; */
     /* END STUDENT */
 }
@@ -203,6 +200,8 @@ conn_drop_body(struct conn *c)
     if (c->load != NULL)
         cache_abandon(c->load);
     c->load = NULL;
+    c->body = NULL;
+    c->body_pos = c->body_len = 0;
 }
 
 /*
@@ -253,10 +252,8 @@ serve(struct conn *c, const struct http_request *req)
         c->status = 200;
         c->outlen = http_head(c->out, sizeof c->out, req, 200, e->type, (long long)e->size);
         c->entry = e;
-        c->entry_pos = 0;
-        if (req->head)
-            c->entry_pos = e->size;
-        conn_fill(c);
+        c->body = e->data;
+        c->body_len = req->head ? 0 : e->size;
         return;
     }
     fd = open_beneath(root_fd, name);
@@ -301,9 +298,9 @@ serve(struct conn *c, const struct http_request *req)
      * goes out, into an entry that counts against -c from now on, and commit it at the
      * end.  Otherwise (NULL) it is only streamed, as in stage 4. */
     c->load = cache_reserve(cache, key, (size_t)st.st_size, http_content_type(name));
-    c->load_len = 0;
-    /* The first chunk goes right after the head, so that both leave in one write, and a
-     * small file in one packet. */
+    if (c->load != NULL)
+        c->body = c->load->data;
+    /* The head and the first chunk leave in one write, and a small file in one packet. */
     if (conn_fill(c) < 0) {
         conn_drop_body(c);
         serve_error(c, req, 500);
@@ -396,8 +393,8 @@ static void
 conn_write(struct conn *c)
 {
     /* BEGIN STUDENT 3: all of out[] sent and more to come: refill it (conn_fill) */
-    /* All of out[] is sent and the file (or the cache entry) has more: refill it. */
-    if (c->outpos == c->outlen && (c->file >= 0 || c->entry != NULL)) {
+    /* All of out[] and of the body read so far is sent and the file has more: read on. */
+    if (c->outpos == c->outlen && c->body_pos == c->body_len && c->file >= 0) {
         c->outpos = c->outlen = 0;
         if (conn_fill(c) < 0) {
             conn_close(c); /* the head promised more than we can send */
@@ -408,19 +405,30 @@ conn_write(struct conn *c)
     }
     /* END STUDENT */
     /* BEGIN STUDENT 2: send what the socket takes; more to come: wait; all sent: log, go on */
-    ssize_t n = write(c->fd, c->out + c->outpos, c->outlen - c->outpos);
+    /* The head (or a streamed chunk) from out[], then the body from where it lies. */
+    struct iovec iov[2] = {
+        {c->out + c->outpos, c->outlen - c->outpos},
+        {(char *)c->body + c->body_pos, c->body_len - c->body_pos},
+    };
+    ssize_t n = writev(c->fd, iov, 2);
+    size_t head_part;
+
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return; /* no room after all: select() will say when there is */
     if (n < 0) {
         conn_close(c); /* EPIPE, ECONNRESET: the client has gone */
         return;
     }
-    c->outpos += (size_t)n;
+    /* A partial writev may end in either part. */
+    head_part = (size_t)n < iov[0].iov_len ? (size_t)n : iov[0].iov_len;
+    c->outpos += head_part;
+    c->body_pos += (size_t)n - head_part;
     c->sent += n;
     c->last_active = now_ms();
-    if (c->outpos < c->outlen || c->file >= 0 || c->entry != NULL)
+    if (c->outpos < c->outlen || c->body_pos < c->body_len || c->file >= 0)
         return; /* a partial write, or more of the file: the rest on a later turn */
 
+    conn_drop_body(c); /* a hit's entry goes back to the cache */
     served++;
     if (!quiet)
         http_log(c->peer, c->line, c->status, c->sent);
@@ -457,20 +465,21 @@ conn_disk(struct conn *c)
         conn_close(c); /* a read error, or the file shrank: the head promised more */
         return;
     } else {
-        if (c->load != NULL) {
-            memcpy(c->load->data + c->load_len, c->out + c->outlen, (size_t)n);
-            c->load_len += (size_t)n;
-        }
-        c->outlen += (size_t)n;
+        if (c->load != NULL)
+            c->body_len += (size_t)n; /* read into the entry, sent from there */
+        else
+            c->outlen += (size_t)n;
         c->file_left -= n;
         c->file_off += n;
         if (c->file_left == 0) {
             close(c->file);
             c->file = -1;
-            /* A hit from now on, unless a SIGHUP came during the load: then the cache has
-             * forgotten the entry, which may hold the file as it was, and this frees it. */
+            /* A hit for others from now on, unless a SIGHUP came during the load: then
+             * the cache has forgotten the entry, which may hold the file as it was.
+             * Either way this response goes on sending from it, and releases it. */
             if (c->load != NULL)
                 cache_commit(c->load);
+            c->entry = c->load;
             c->load = NULL;
         }
     }

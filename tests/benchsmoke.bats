@@ -25,6 +25,10 @@ load test_helper
     # Every server of the sweep answered, without an error.
     run -0 awk -F, 'NR > 1 && ($8 == 0 || $17 != 0) { print }' "$out/sweep.csv"
     [[ -z $output ]] || false
+    # The page-cache table has stage 5 (its own cache) beside the rest: small and large
+    # files, cold and warm.
+    run -0 awk -F, '$1 == "stage5" { n++ } END { print n + 0 }' "$out/disk.csv"
+    [[ $output == 4 ]] || { echo "stage 5 rows in disk.csv: $output"; false; }
     # The findings quote this run's figures: stage 3's requests/s at 10 clients, say.
     local rps
     rps=$(awk -F, '$2 == "stage3" && $3 == 10 {
