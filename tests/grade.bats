@@ -5,6 +5,8 @@
 # never answers, a grading out of time, and tests that print what JSON and XML must escape
 # (make handout: handout.bats; make autograder: autograder.bats).
 
+# Each test grades a stage or two: seconds here, a minute on a slow or busy grader.
+BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
 load test_helper
 
 GRADE="$BATS_TEST_DIRNAME/grade"
