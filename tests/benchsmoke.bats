@@ -19,6 +19,13 @@ load test_helper
     done
     for n in 1 2 3 4 5 6 7 8; do grep -q "^## $n\. " "$out/REPORT.md"; done
     grep -q '^## Was it worth it?' "$out/REPORT.md"
+    # Each point is the median of its runs (smoke: 2), which lie around it; the report
+    # says how far apart they were, and ends with a verdict.
+    run -0 awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+        $c["runs"] != 2 || $c["rps_min"] > $c["rps"] || $c["rps"] > $c["rps_max"] { print }' "$out/sweep.csv"
+    [[ -z $output ]] || { echo "not the median of 2 runs: $output"; false; }
+    grep -q '^\*\*How noisy the machine was:\*\* ' "$out/REPORT.md"
+    grep -q '^\*\*Verdict:\*\* on this machine the event-based design paid off in ' "$out/REPORT.md"
     # The servers past select() hold every idle connection of the C10K run (smoke: 50).
     run -0 awk -F, '($1 == "epoll" || $1 == "uring") && $2 != $3 { print }' "$out/c10k.csv"
     [[ -z $output ]] || { echo "not all held: $output"; false; }
