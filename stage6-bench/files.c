@@ -231,52 +231,86 @@ conn_fill(struct conn *c, size_t len, int file, off_t *left)
 }
 
 int
-open_target(const struct http_request *req, int *fd, struct stat *st, const char **type)
+target_start(struct target *t, const struct http_request *req)
 {
-    char path[HTTP_MAX_HEAD], index[HTTP_MAX_HEAD + sizeof "index.html"];
-    const char *name;
-    int status = decode_target(req->target, path, sizeof path);
+    int status;
 
-    *fd = -1;
-    /* BEGIN STUDENT 3: decode, open beneath the root (a folder: its index.html), or say why not */
-    if (status != 0)
+    *t = (struct target){
+        .dir = root_fd,
+        .how = {.flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS}, /* as path.c's */
+        .fd = -1,
+    };
+    /* BEGIN STUDENT 3: decode and squeeze the path into t->name, relative to the root */
+    /* (name has room left for "index.html" after the longest path.) */
+    if ((status = decode_target(req->target, t->name, HTTP_MAX_HEAD)) != 0)
         return status;
-    squeeze_path(path);
+    squeeze_path(t->name);
+    t->slash = t->name[strlen(t->name) - 1] == '/';
     /* "/a/b" names "a/b" under the root; "/" the root itself. */
-    name = path + strspn(path, "/");
-    if (*name == '\0')
-        name = ".";
-    *fd = open_beneath(root_fd, name);
-    if (*fd >= 0 && fstat(*fd, st) == 0 && S_ISDIR(st->st_mode)) {
-        close(*fd);
-        *fd = -1;
-        if (path[strlen(path) - 1] != '/') {
+    size_t skip = strspn(t->name, "/");
+    memmove(t->name, t->name + skip, strlen(t->name + skip) + 1);
+    if (t->name[0] == '\0')
+        strcpy(t->name, ".");
+    return TARGET_OPEN;
+    /* STUB: (void)req, (void)status, (void)squeeze_path; */
+    /* STUB: return 404; */
+    /* END STUDENT */
+}
+
+int
+target_opened(struct target *t, int res, const struct stat *st)
+{
+    int status = 0;
+
+    /* BEGIN STUDENT 3: a folder: its index.html next; a regular file: serve it; or why not */
+    if (res < 0) /* a folder without an index is not listed */
+        return http_open_status(t->index && res == -ENOENT ? EACCES : -res);
+    if (st != NULL && S_ISDIR(st->st_mode) && !t->index) {
+        close(res);
+        if (!t->slash) {
             /* "/docs" names a folder, but its page's relative links would resolve
              * against "/": send the client to "/docs/" first (as nginx does). */
             return 301;
         }
         /* Its index.html, opened from the root: it may be a symlink to anywhere inside. */
-        snprintf(index, sizeof index, "%sindex.html", strcmp(name, ".") == 0 ? "" : name);
-        name = index;
-        *fd = open_beneath(root_fd, name);
-        if (*fd < 0 && errno == ENOENT)
-            errno = EACCES; /* a directory without an index is not listed */
+        size_t len = strcmp(t->name, ".") == 0 ? 0 : strlen(t->name);
+        snprintf(t->name + len, sizeof t->name - len, "index.html");
+        t->index = true;
+        return TARGET_OPEN;
     }
-    if (*fd < 0)
-        status = http_open_status(errno);
-    else if (fstat(*fd, st) < 0)
+    if (st == NULL)
         status = 500;
     else if (!S_ISREG(st->st_mode))
         status = 403; /* a FIFO, device or socket: never read from it */
-    if (status != 0 && *fd >= 0) {
-        close(*fd);
-        *fd = -1;
+    if (status != 0) {
+        close(res);
+        return status;
     }
-    /* STUB: (void)index, (void)name, (void)st, (void)type, (void)squeeze_path; */
-    /* STUB: (void)open_beneath, (void)http_open_status; */
+    t->fd = res;
+    t->type = http_content_type(t->name);
+    return 0;
+    /* STUB: (void)t, (void)st, (void)status, (void)http_open_status; */
+    /* STUB: if (res >= 0) */
+    /* STUB:     close(res); */
     /* STUB: return 404; */
     /* END STUDENT */
-    *type = http_content_type(name);
+}
+
+int
+open_target(const struct http_request *req, int *fd, struct stat *st, const char **type)
+{
+    struct target t;
+    int status = target_start(&t, req);
+
+    while (status == TARGET_OPEN) {
+        int res = open_beneath(t.dir, t.name);
+        if (res < 0)
+            res = -errno;
+        status = target_opened(&t, res, res >= 0 && fstat(res, st) == 0 ? st : NULL);
+    }
+    *fd = t.fd;
+    *type = t.type;
     return status;
 }
 

@@ -17,6 +17,8 @@
 
 #include "http.h"
 
+#include <linux/openat2.h>
+
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -47,6 +49,40 @@ void refuse(int fd);
  * for a folder named without its final slash; or the status of the error to answer
  * (*fd is then -1). */
 int open_target(const struct http_request *req, int *fd, struct stat *st, const char **type);
+
+/*
+ * The same rules a step at a time, for a server that makes the calls itself and waits
+ * for none of them (uring_server submits them):
+ *
+ *   struct target t;
+ *   int status = target_start(&t, req);
+ *   while (status == TARGET_OPEN) {
+ *       res = openat2(t.dir, t.name, &t.how, sizeof t.how);    the file, or -errno
+ *       ... and if it opened, its stat: st, or NULL if fstat failed
+ *       status = target_opened(&t, res, st);
+ *   }
+ *
+ * 0 leaves t.fd open (a regular file, of MIME type t.type); any other status leaves no
+ * descriptor open.  A folder takes two turns: itself, then its index.html.
+ */
+#define TARGET_OPEN 1 /* not a status: open t.name next */
+
+struct target {
+    int dir;                                        /* open name beneath this (the root), */
+    char name[HTTP_MAX_HEAD + sizeof "index.html"]; /* relative, "." for the root itself */
+    struct open_how how;                            /* so (open_beneath's flags) */
+    bool slash;                                     /* the path ended in "/" */
+    bool index;                                     /* name is a folder's index.html */
+    int fd;                                         /* status 0: the file, else -1 */
+    const char *type;                               /* status 0: its MIME type */
+};
+
+/* The first name to open for req: TARGET_OPEN, or the status of the error to answer. */
+int target_start(struct target *t, const struct http_request *req);
+
+/* t.name's open gave res (a descriptor, or -errno) and st (its stat; NULL if that
+ * failed or it did not open): 0, TARGET_OPEN for another name, or the status to answer. */
+int target_opened(struct target *t, int res, const struct stat *st);
 
 /* What setup() read and made, for a server with a loop of its own: -t in seconds, -q,
  * and two descriptors that become readable for good, one at the stop (the first SIGINT

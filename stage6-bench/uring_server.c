@@ -3,22 +3,25 @@
  *
  * Stages 2 to 5 ask the kernel "which sockets are ready?" and then do the I/O
  * themselves, a call each, with partial results and EAGAIN.  Here the server asks the
- * kernel to do the I/O: it submits an operation (accept, receive, send, or read a file
- * at an offset) into a ring shared with the kernel, and later reaps its completion,
- * which carries the result: the new socket, the byte count, or an error.  There is no
- * readiness check and no EAGAIN, and no helper thread of ours: a file read that must
- * wait for the disk waits in the kernel (in its own workers), and the loop serves the
- * others meanwhile, as stage 4's aio did with glibc's threads and a signal per read.
- * This is the Linux counterpart of the completion port (IOCP) of the course notes.
+ * kernel to do the I/O: it submits an operation (accept, receive, send; open, stat,
+ * read at an offset and close a file) into a ring shared with the kernel, and later
+ * reaps its completion, which carries the result: the new socket or file, the byte
+ * count, or an error.  There is no readiness check and no EAGAIN, and no helper thread
+ * of ours: a call that must wait for the disk waits in the kernel (in its own
+ * workers), and the loop serves the others meanwhile, as stage 4's aio did for reads
+ * only, with glibc's threads and a signal per read.  This is the Linux counterpart of
+ * the completion port (IOCP) of the course notes.
  *
- * Rules, flags, logging and signals are stage 3's (files.c, path.c): SIGINT or SIGTERM
- * make a pipe readable, and a poll on that pipe is one more submitted operation.
+ * Rules, flags, logging and signals are stage 3's (files.c, path.c; its rules a step at
+ * a time, files.h's target): SIGINT or SIGTERM make a pipe readable, and a poll on that
+ * pipe is one more submitted operation.
  *
  * Each connection has at most one operation in flight on its socket or its file, so
  * its buffers belong to the kernel exactly while that operation runs; a connection
  * closed meanwhile (a timeout, the stop) is shut down, which ends the operation, and is
  * freed when its completion comes back.
  */
+#define _GNU_SOURCE /* statx, AT_EMPTY_PATH */
 #include "clock.h"
 #include "err.h"
 #include "files.h"
@@ -39,6 +42,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define OUT_SIZE 16384  /* a response head and (a chunk of) its body */
@@ -48,19 +52,28 @@
 
 enum conn_state {
     CONN_READING, /* a receive in flight for (the rest of) a request head */
-    CONN_WRITING, /* a send of out[outpos..outlen), or a read of the file into out[] */
+    CONN_WRITING, /* opening the file; a send of out[outpos..outlen); a read into out[] */
     CONN_CLOSING, /* all sent and our side shut down: receiving until the client closes */
 };
 
 /* What a completion is for: the low bits of its user_data.  A connection's operations
- * carry its address (8-aligned) with OP_RECV, OP_SEND or OP_READ; the others a number. */
-enum op { OP_RECV = 1, OP_SEND = 2, OP_READ = 3 };
-#define OP_MASK 3u
-#define UD_ACCEPT ((uint64_t)4 << 2) /* the listener's accept */
-#define UD_STOP ((uint64_t)5 << 2)   /* the stop pipe became readable */
-#define UD_HURRY ((uint64_t)6 << 2)  /* the hurry pipe became readable */
-#define UD_CANCEL ((uint64_t)7 << 2) /* the cancel of the accept (its own result) */
-#define UD_LISTEN ((uint64_t)8 << 2) /* out of descriptors: a client is waiting again */
+ * carry its address (8-aligned) with one of these; the others a number. */
+enum op { OP_RECV = 1, OP_SEND = 2, OP_READ = 3, OP_OPEN = 4, OP_STAT = 5 };
+#define OP_MASK 7u
+#define UD_ACCEPT ((uint64_t)4 << 3) /* the listener's accept */
+#define UD_STOP ((uint64_t)5 << 3)   /* the stop pipe became readable */
+#define UD_HURRY ((uint64_t)6 << 3)  /* the hurry pipe became readable */
+#define UD_CANCEL ((uint64_t)7 << 3) /* the cancel of the accept (its own result) */
+#define UD_LISTEN ((uint64_t)8 << 3) /* out of descriptors: a client is waiting again */
+#define UD_CLOSE ((uint64_t)9 << 3)  /* a file's close (nothing to do when it is done) */
+
+/* A file being opened, by stage 3's rules (files.h's target): an open, then a stat, and
+ * for a folder the same again for its index.html.  Only while that runs, not per client. */
+struct opening {
+    struct http_request req; /* the request, for the answer's head */
+    struct target t;
+    struct statx stx; /* the stat in flight writes here */
+};
 
 struct conn {
     int fd;
@@ -78,7 +91,8 @@ struct conn {
     int status;
     long long sent;
     size_t drained;           /* bytes swallowed in CONN_CLOSING */
-    int file;                 /* the file being sent, or -1 */
+    struct opening *opening;  /* the file being opened, or NULL */
+    int file;                 /* the file being sent (or statted), or -1 */
     off_t file_off;           /* where its next read starts */
     off_t file_left;          /* bytes of it not yet read */
     struct conn *prev, *next; /* every open connection, for the stop and the time-outs */
@@ -168,6 +182,41 @@ submit_read(struct conn *c)
     c->busy = true;
 }
 
+/* Open the file's next name beneath the root (files.h: target_opened says which). */
+static void
+submit_open(struct conn *c)
+{
+    struct io_uring_sqe *sqe = sqe_get();
+    struct target *t = &c->opening->t;
+
+    io_uring_prep_openat2(sqe, t->dir, t->name, &t->how);
+    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)c | OP_OPEN);
+    c->busy = true;
+}
+
+/* Stat the file just opened (c->file): its type and size. */
+static void
+submit_stat(struct conn *c)
+{
+    struct io_uring_sqe *sqe = sqe_get();
+
+    io_uring_prep_statx(sqe, c->file, "", AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE, &c->opening->stx);
+    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)c | OP_STAT);
+    c->busy = true;
+}
+
+/* Close the file that was sent.  A close can wait too (a network or FUSE file system
+ * flushes), so it is one more operation; nothing waits for its completion. */
+static void
+close_file(struct conn *c)
+{
+    struct io_uring_sqe *sqe = sqe_get();
+
+    io_uring_prep_close(sqe, c->file);
+    io_uring_sqe_set_data64(sqe, UD_CLOSE);
+    c->file = -1;
+}
+
 static void
 submit_accept(void)
 {
@@ -193,6 +242,7 @@ submit_poll(int fd, uint64_t ud)
 static void
 conn_free(struct conn *c)
 {
+    free(c->opening);
     if (c->file >= 0)
         close(c->file);
     close(c->fd);
@@ -232,39 +282,6 @@ serve_error(struct conn *c, const struct http_request *req, int status)
         c->keep_alive = false;
 }
 
-/* Prepare the answer to req in c->out; a file's first chunk comes by a read. */
-static void
-serve(struct conn *c, const struct http_request *req)
-{
-    const char *type;
-    struct stat st;
-    int fd, status = open_target(req, &fd, &st, &type);
-
-    if (status == 301) {
-        c->status = 301;
-        c->outlen = http_redirect_dir(c->out, sizeof c->out, req);
-        return;
-    }
-    if (status != 0) {
-        serve_error(c, req, status);
-        return;
-    }
-    /* BEGIN STUDENT 3: the head; then the file, unless HEAD asked or it is empty */
-    c->status = 200;
-    c->outlen = http_head(c->out, sizeof c->out, req, 200, type, st.st_size);
-    if (req->head || st.st_size == 0) {
-        close(fd);
-        return;
-    }
-    c->file = fd;
-    c->file_off = 0;
-    c->file_left = st.st_size;
-    /* STUB: (void)type, (void)st; */
-    /* STUB: close(fd); */
-    /* STUB: serve_error(c, req, 404); */
-    /* END STUDENT */
-}
-
 /* Send the answer prepared in out[]: after its file's first chunk, if it has a file. */
 static void
 conn_start_answer(struct conn *c)
@@ -273,6 +290,82 @@ conn_start_answer(struct conn *c)
         submit_read(c); /* the chunk goes right after the head: one send for both */
     else
         submit_send(c);
+}
+
+/* Put the answer for status (from target_start or target_opened; not 0) into c->out. */
+static void
+serve_status(struct conn *c, const struct http_request *req, int status)
+{
+    if (status == 301) {
+        c->status = 301;
+        c->outlen = http_redirect_dir(c->out, sizeof c->out, req);
+    } else {
+        serve_error(c, req, status);
+    }
+}
+
+/* Answer req with fd, an open regular file: its head into c->out, its body by reads. */
+static void
+serve_file(struct conn *c, const struct http_request *req, int fd, const char *type, off_t size)
+{
+    /* BEGIN STUDENT 3: the head; then the file, unless HEAD asked or it is empty */
+    c->status = 200;
+    c->outlen = http_head(c->out, sizeof c->out, req, 200, type, size);
+    c->file = fd;
+    if (req->head || size == 0) {
+        close_file(c);
+        return;
+    }
+    c->file_off = 0;
+    c->file_left = size;
+    /* STUB: (void)type, (void)size; */
+    /* STUB: c->file = fd; */
+    /* STUB: close_file(c); */
+    /* STUB: serve_error(c, req, 404); */
+    /* END STUDENT */
+}
+
+/* Answer req: what names no file at once, a file once submitted calls have opened it. */
+static void
+serve(struct conn *c, const struct http_request *req)
+{
+    struct opening *o = malloc(sizeof *o);
+    int status;
+
+    if (o == NULL) {
+        serve_error(c, req, 500);
+        return;
+    }
+    if ((status = target_start(&o->t, req)) != TARGET_OPEN) {
+        free(o);
+        serve_status(c, req, status);
+        return;
+    }
+    o->req = *req; /* in[] moves on to the next request meanwhile */
+    c->opening = o;
+    c->status = 0; /* no answer yet: a connection cut before one logs 0 */
+    submit_open(c);
+}
+
+/* The open of c's file gave res (the file, or -errno) and its stat st (NULL if it
+ * failed or it did not open): open the next name (a folder's index), or answer. */
+static void
+conn_opened(struct conn *c, int res, const struct stat *st)
+{
+    struct opening *o = c->opening;
+    int status = target_opened(&o->t, res, st);
+
+    if (status == TARGET_OPEN) {
+        submit_open(c);
+        return;
+    }
+    if (status == 0)
+        serve_file(c, &o->req, o->t.fd, o->t.type, st->st_size);
+    else
+        serve_status(c, &o->req, status);
+    c->opening = NULL;
+    free(o);
+    conn_start_answer(c);
 }
 
 /* If a whole request head has arrived, answer it; otherwise receive more. */
@@ -305,7 +398,8 @@ conn_process(struct conn *c)
         memmove(c->in, c->in + head, c->inlen - head);
         c->inlen -= head;
     }
-    conn_start_answer(c);
+    if (c->opening == NULL)
+        conn_start_answer(c); /* (else once the file is open) */
 }
 
 /* The whole answer is out: log it, then the next request, or close gracefully. */
@@ -338,6 +432,8 @@ static void
 conn_complete(struct conn *c, enum op op, int res)
 {
     c->busy = false;
+    if (op == OP_OPEN && res >= 0)
+        c->file = res; /* (closed with c, if c was closed meanwhile) */
     if (c->dead) {
         conn_free(c); /* closed while this was in flight */
         zombies--;
@@ -365,8 +461,7 @@ conn_complete(struct conn *c, enum op op, int res)
         return;
     case OP_READ:
         if (res <= 0) { /* a read error, or a file that shrank */
-            close(c->file);
-            c->file = -1;
+            close_file(c);
             if (c->sent == 0 && c->outpos == 0) {
                 serve_error(c, NULL, 500); /* nothing sent yet: the client can be told */
                 c->keep_alive = false;
@@ -380,13 +475,26 @@ conn_complete(struct conn *c, enum op op, int res)
         c->outlen += (size_t)res;
         c->file_off += res;
         c->file_left -= res;
-        if (c->file_left == 0) {
-            close(c->file);
-            c->file = -1;
-        }
+        if (c->file_left == 0)
+            close_file(c);
         /* END STUDENT */
         submit_send(c);
         return;
+    case OP_OPEN:
+        if (res < 0)
+            conn_opened(c, res, NULL);
+        else
+            submit_stat(c);
+        return;
+    case OP_STAT: {
+        const struct statx *x = &c->opening->stx;
+        const unsigned want = STATX_TYPE | STATX_SIZE;
+        struct stat st = {.st_mode = x->stx_mode, .st_size = (off_t)x->stx_size};
+        int fd = c->file;
+        c->file = -1; /* target_opened keeps it, or closes it */
+        conn_opened(c, fd, res == 0 && (x->stx_mask & want) == want ? &st : NULL);
+        return;
+    }
     case OP_SEND:
         if (res < 0) {
             conn_close(c); /* EPIPE, ECONNRESET: the client has gone */

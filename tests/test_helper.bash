@@ -216,10 +216,16 @@ stop_slowfs() {
     SLOWFS_MOUNTS=()
 }
 
-# Process $1's number of threads ("threads") or of child processes ("children").
+# Process $1's number of threads ("threads"), of io_uring's kernel workers ("iou":
+# tasks the kernel runs inside the process for its submitted calls, iou-wrk-PID, which
+# run no code of ours), or of child processes ("children").
 tasks() {
-    if [[ $2 == threads ]]; then
-        awk '/^Threads:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
+    if [[ $2 == threads || $2 == iou ]]; then
+        local comm
+        comm=$(cat /proc/"$1"/task/*/comm 2>/dev/null) || true # (a thread may just end)
+        [[ $2 == iou ]] || comm=$(grep -v '^iou-' <<<"$comm") || true
+        [[ $2 == threads ]] || comm=$(grep '^iou-' <<<"$comm") || true
+        [[ -z $comm ]] && echo 0 || wc -l <<<"$comm"
     else
         local kids=() t
         for t in /proc/"$1"/task/*/children; do
