@@ -58,7 +58,7 @@ enum conn_state {
 
 /* What a completion is for: the low bits of its user_data.  A connection's operations
  * carry its address (8-aligned) with one of these; the others a number. */
-enum op { OP_RECV = 1, OP_SEND = 2, OP_READ = 3, OP_OPEN = 4, OP_STAT = 5 };
+enum op { OP_RECV = 1, OP_SEND = 2, OP_READ = 3, OP_OPEN = 4 };
 #define OP_MASK 7u
 #define UD_ACCEPT ((uint64_t)4 << 3) /* the listener's accept */
 #define UD_STOP ((uint64_t)5 << 3)   /* the stop pipe became readable */
@@ -67,13 +67,14 @@ enum op { OP_RECV = 1, OP_SEND = 2, OP_READ = 3, OP_OPEN = 4, OP_STAT = 5 };
 #define UD_LISTEN ((uint64_t)8 << 3) /* out of descriptors: a client is waiting again */
 #define UD_CLOSE ((uint64_t)9 << 3)  /* a file's close (nothing to do when it is done) */
 
-/* A file being opened, by stage 3's rules (files.h's target): an open, then a stat, and
- * for a folder the same again for its index.html.  Only while that runs, not per client. */
+/* A file being opened, by stage 3's rules (files.h's target): an open, and for a folder
+ * another for its index.html.  Only while that runs, not per client. */
 struct opening {
     struct http_request req; /* the request, for the answer's head */
     struct target t;
-    struct statx stx; /* the stat in flight writes here */
+    struct opening *next; /* in the list of spare ones */
 };
+#define MAX_SPARE_OPENINGS 64
 
 struct conn {
     int fd;
@@ -92,7 +93,7 @@ struct conn {
     long long sent;
     size_t drained;           /* bytes swallowed in CONN_CLOSING */
     struct opening *opening;  /* the file being opened, or NULL */
-    int file;                 /* the file being sent (or statted), or -1 */
+    int file;                 /* the file being sent, or -1 */
     off_t file_off;           /* where its next read starts */
     off_t file_left;          /* bytes of it not yet read */
     struct conn *prev, *next; /* every open connection, for the stop and the time-outs */
@@ -110,6 +111,8 @@ static bool stopping, hurry;              /* the stop came; answers under way mu
 static long long next_check;              /* no connection's time runs out before this (ms) */
 static int spare_fd = -1;                 /* freed to refuse a client when descriptors run out */
 static struct sockaddr_storage accept_sa; /* the client's address, from the accept in flight */
+static struct opening *spare_openings;    /* done with, kept for the next ones */
+static int nspare_openings;
 static socklen_t accept_len;
 
 /* A free submission slot; when the ring is full, hand what is queued to the kernel. */
@@ -194,17 +197,6 @@ submit_open(struct conn *c)
     c->busy = true;
 }
 
-/* Stat the file just opened (c->file): its type and size. */
-static void
-submit_stat(struct conn *c)
-{
-    struct io_uring_sqe *sqe = sqe_get();
-
-    io_uring_prep_statx(sqe, c->file, "", AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE, &c->opening->stx);
-    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)c | OP_STAT);
-    c->busy = true;
-}
-
 /* Close the file that was sent.  A close can wait too (a network or FUSE file system
  * flushes), so it is one more operation; nothing waits for its completion. */
 static void
@@ -238,11 +230,38 @@ submit_poll(int fd, uint64_t ud)
     io_uring_sqe_set_data64(sqe, ud);
 }
 
+/* An opening's 17 KiB come and go with each request: malloc() and free() would grow and
+ * shrink the heap over and over (brk, then a page fault per page), which halved the rate
+ * here.  So the last few stay, for the next requests. */
+static struct opening *
+opening_get(void)
+{
+    struct opening *o = spare_openings;
+
+    if (o == NULL)
+        return malloc(sizeof *o);
+    spare_openings = o->next;
+    nspare_openings--;
+    return o;
+}
+
+static void
+opening_put(struct opening *o)
+{
+    if (o == NULL || nspare_openings >= MAX_SPARE_OPENINGS) {
+        free(o);
+        return;
+    }
+    o->next = spare_openings;
+    spare_openings = o;
+    nspare_openings++;
+}
+
 /* Free c, now that no operation of it is in flight. */
 static void
 conn_free(struct conn *c)
 {
-    free(c->opening);
+    opening_put(c->opening);
     if (c->file >= 0)
         close(c->file);
     close(c->fd);
@@ -329,7 +348,7 @@ serve_file(struct conn *c, const struct http_request *req, int fd, const char *t
 static void
 serve(struct conn *c, const struct http_request *req)
 {
-    struct opening *o = malloc(sizeof *o);
+    struct opening *o = opening_get();
     int status;
 
     if (o == NULL) {
@@ -337,7 +356,7 @@ serve(struct conn *c, const struct http_request *req)
         return;
     }
     if ((status = target_start(&o->t, req)) != TARGET_OPEN) {
-        free(o);
+        opening_put(o);
         serve_status(c, req, status);
         return;
     }
@@ -364,7 +383,7 @@ conn_opened(struct conn *c, int res, const struct stat *st)
     else
         serve_status(c, &o->req, status);
     c->opening = NULL;
-    free(o);
+    opening_put(o);
     conn_start_answer(c);
 }
 
@@ -480,19 +499,20 @@ conn_complete(struct conn *c, enum op op, int res)
         /* END STUDENT */
         submit_send(c);
         return;
-    case OP_OPEN:
-        if (res < 0)
-            conn_opened(c, res, NULL);
-        else
-            submit_stat(c);
-        return;
-    case OP_STAT: {
-        const struct statx *x = &c->opening->stx;
+    case OP_OPEN: {
+        /* Its type and size, as the kernel has them (AT_STATX_DONT_SYNC): that answers at
+         * once, where a full stat may ask a file server (FUSE, NFS) and wait, and where
+         * io_uring's own statx always hands the call to a worker thread, hit or not.  The
+         * open has just fetched them. */
         const unsigned want = STATX_TYPE | STATX_SIZE;
-        struct stat st = {.st_mode = x->stx_mode, .st_size = (off_t)x->stx_size};
-        int fd = c->file;
+        struct statx x;
+        struct stat st;
+        bool ok = res >= 0 && statx(res, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, want, &x) == 0 &&
+                  (x.stx_mask & want) == want;
+        if (ok)
+            st = (struct stat){.st_mode = x.stx_mode, .st_size = (off_t)x.stx_size};
         c->file = -1; /* target_opened keeps it, or closes it */
-        conn_opened(c, fd, res == 0 && (x->stx_mask & want) == want ? &st : NULL);
+        conn_opened(c, res, ok ? &st : NULL);
         return;
     }
     case OP_SEND:
@@ -697,6 +717,11 @@ main(int argc, char *argv[])
             check_timeouts();
     }
     io_uring_queue_exit(&ring);
+    while (spare_openings != NULL) {
+        struct opening *o = spare_openings;
+        spare_openings = o->next;
+        free(o);
+    }
     close(spare_fd);
     return 0;
 }
