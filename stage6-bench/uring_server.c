@@ -3,8 +3,8 @@
  *
  * Stages 2 to 5 ask the kernel "which sockets are ready?" and then do the I/O
  * themselves, a call each, with partial results and EAGAIN.  Here the server asks the
- * kernel to do the I/O: it submits an operation (accept, receive, send; open, stat,
- * read at an offset and close a file) into a ring shared with the kernel, and later
+ * kernel to do the I/O: it submits an operation (accept, receive, send; open, read at
+ * an offset and close a file) into a ring shared with the kernel, and later
  * reaps its completion, which carries the result: the new socket or file, the byte
  * count, or an error.  There is no readiness check and no EAGAIN, and no helper thread
  * of ours: a call that must wait for the disk waits in the kernel (in its own

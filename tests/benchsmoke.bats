@@ -36,6 +36,13 @@ load test_helper
     # files, cold and warm.
     run -0 awk -F, '$1 == "stage5" { n++ } END { print n + 0 }' "$out/disk.csv"
     [[ $output == 4 ]] || { echo "stage 5 rows in disk.csv: $output"; false; }
+    # slowfs says, per delay, how many opens and reads it ever had under way at once:
+    # some, and never more than its threads (else the slow disk measured slowfs).
+    if [[ -e /dev/fuse && -x $EVLAB_TOOLS/slowfs ]]; then
+        run -0 awk -F, 'NR > 1 && ($3 !~ /^[0-9]+$/ || $3 < 1 || $3 > $2) { print }
+            END { if (NR < 2) print "no rows" }' "$out/slowfs.csv"
+        [[ -z $output ]] || { echo "slowfs.csv: $output"; false; }
+    fi
     # The findings quote this run's figures: stage 3's requests/s at 10 clients, say.
     local rps
     rps=$(awk -F, '$2 == "stage3" && $3 == 10 {

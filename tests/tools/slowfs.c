@@ -7,7 +7,9 @@
  * milliseconds longer; a read of a file matching -e at or past byte OFFSET fails with EIO.
  * Files are opened with direct_io, so every read() a server makes reaches slowfs (none is
  * answered from the page cache). It runs in the foreground, one thread per request in
- * flight, until it is unmounted (fusermount3 -u MOUNTPOINT) or gets SIGTERM.
+ * flight, until it is unmounted (fusermount3 -u MOUNTPOINT) or gets SIGTERM; then it
+ * says on stderr how many opens and reads it ever served at once (of -T THREADS): while
+ * that stays below THREADS, slowfs was not what limited the server in front of it.
  *
  * The lab uses it to show, on any machine, what a slow disk does to a synchronous event
  * loop (stage 3) and what asynchronous reads change (stage 4), and to make reads fail. */
@@ -18,6 +20,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <fuse.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -38,6 +41,24 @@ static struct {
     long long fail_from; /* -E */
     long threads;        /* -T */
 } opt = {.source = -1, .slow = "*", .fail_from = 0, .threads = 64};
+
+static atomic_long busy, most_busy; /* opens and reads under way; the most at once */
+
+/* An open or read begins: count it, and keep the highest count. */
+static void
+begin(void)
+{
+    long now = atomic_fetch_add(&busy, 1) + 1, most = atomic_load(&most_busy);
+
+    while (now > most && !atomic_compare_exchange_weak(&most_busy, &most, now))
+        continue;
+}
+
+static void
+end(void)
+{
+    atomic_fetch_sub(&busy, 1);
+}
 
 static const char usage[] =
     "usage: slowfs [-d MS] [-o MS] [-m GLOB] [-e GLOB] [-E OFFSET] [-T THREADS] SOURCE MOUNTPOINT\n"
@@ -85,6 +106,14 @@ fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     cfg->attr_timeout = 0;
     cfg->entry_timeout = 0;
     return NULL;
+}
+
+static void
+fs_destroy(void *data)
+{
+    (void)data;
+    fprintf(stderr, "slowfs: at most %ld opens and reads at once (threads: %ld)\n",
+            atomic_load(&most_busy), opt.threads);
 }
 
 static int
@@ -136,10 +165,13 @@ fs_open(const char *path, struct fuse_file_info *fi)
 
     if ((fi->flags & O_ACCMODE) != O_RDONLY)
         return -EROFS;
+    begin();
     if (matches(opt.slow, path))
         sleep_ms(opt.open_delay_ms);
     /* O_NOFOLLOW: the kernel has already walked every symlink on the way here. */
-    if ((fd = openat(opt.source, relative(path), O_RDONLY | O_NOFOLLOW)) < 0)
+    fd = openat(opt.source, relative(path), O_RDONLY | O_NOFOLLOW);
+    end();
+    if (fd < 0)
         return -errno;
     fi->fh = (uint64_t)fd;
     fi->direct_io = 1;
@@ -149,13 +181,16 @@ fs_open(const char *path, struct fuse_file_info *fi)
 static int
 fs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
-    ssize_t n;
+    ssize_t n = -1;
 
+    begin();
     if (matches(opt.slow, path))
         sleep_ms(opt.read_delay_ms);
     if (matches(opt.failing, path) && off + (off_t)size > opt.fail_from)
-        return -EIO;
-    n = pread((int)fi->fh, buf, size, off);
+        errno = EIO;
+    else
+        n = pread((int)fi->fh, buf, size, off);
+    end();
     return n < 0 ? -errno : (int)n;
 }
 
@@ -169,6 +204,7 @@ fs_release(const char *path, struct fuse_file_info *fi)
 
 static const struct fuse_operations ops = {
     .init = fs_init,
+    .destroy = fs_destroy,
     .getattr = fs_getattr,
     .readlink = fs_readlink,
     .readdir = fs_readdir,
