@@ -7,9 +7,10 @@
  * milliseconds longer; a read of a file matching -e at or past byte OFFSET fails with EIO.
  * Files are opened with direct_io, so every read() a server makes reaches slowfs (none is
  * answered from the page cache). It runs in the foreground, one thread per request in
- * flight, until it is unmounted (fusermount3 -u MOUNTPOINT) or gets SIGTERM; then it
- * says on stderr how many opens and reads it ever served at once (of -T THREADS): while
- * that stays below THREADS, slowfs was not what limited the server in front of it.
+ * flight, until it is unmounted (fusermount3 -u MOUNTPOINT) or gets SIGTERM.  Each time
+ * it falls idle with a new record, it says on stderr how many opens and reads it has
+ * served at once at most (of -T THREADS): while that stays below THREADS, slowfs was
+ * not what limited the server in front of it.
  *
  * The lab uses it to show, on any machine, what a slow disk does to a synchronous event
  * loop (stage 3) and what asynchronous reads change (stage 4), and to make reads fail. */
@@ -43,6 +44,7 @@ static struct {
 } opt = {.source = -1, .slow = "*", .fail_from = 0, .threads = 64};
 
 static atomic_long busy, most_busy; /* opens and reads under way; the most at once */
+static atomic_long most_told;       /* the most, as last said on stderr */
 
 /* An open or read begins: count it, and keep the highest count. */
 static void
@@ -54,10 +56,17 @@ begin(void)
         continue;
 }
 
+/* An open or read ends.  The last one under way says the record, if it is new (not at
+ * the unmount only: a server killed mid-read can leave slowfs to be killed too). */
 static void
 end(void)
 {
-    atomic_fetch_sub(&busy, 1);
+    if (atomic_fetch_sub(&busy, 1) == 1) {
+        long most = atomic_load(&most_busy);
+        if (atomic_exchange(&most_told, most) != most)
+            fprintf(stderr, "slowfs: at most %ld opens and reads at once (threads: %ld)\n", most,
+                    opt.threads);
+    }
 }
 
 static const char usage[] =
@@ -106,14 +115,6 @@ fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     cfg->attr_timeout = 0;
     cfg->entry_timeout = 0;
     return NULL;
-}
-
-static void
-fs_destroy(void *data)
-{
-    (void)data;
-    fprintf(stderr, "slowfs: at most %ld opens and reads at once (threads: %ld)\n",
-            atomic_load(&most_busy), opt.threads);
 }
 
 static int
@@ -204,7 +205,6 @@ fs_release(const char *path, struct fuse_file_info *fi)
 
 static const struct fuse_operations ops = {
     .init = fs_init,
-    .destroy = fs_destroy,
     .getattr = fs_getattr,
     .readlink = fs_readlink,
     .readdir = fs_readdir,
