@@ -402,12 +402,16 @@ conn_read(struct conn *c)
 static void
 refuse(int fd)
 {
-    char out[HTTP_MAX_RESPONSE_HEAD + 64];
+    char out[HTTP_MAX_RESPONSE_HEAD + 64], junk[4096];
     size_t len = http_error(out, sizeof out, NULL, 503);
 
     /* These few bytes fit an empty socket buffer, though maybe not in one write().
      * If a write fails, the client is dropped all the same. */
     (void)write_all(fd, out, len);
+    /* close() with the request unread sends a reset, and the kernel drops what it has
+     * not sent yet: the 503 may never arrive.  Swallow what has come (never waiting). */
+    for (int i = 0; i < 16 && recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0; i++)
+        continue;
     close(fd);
 }
 
