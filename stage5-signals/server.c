@@ -535,9 +535,13 @@ refuse(int fd)
      * If a write fails, the client is dropped all the same. */
     (void)write_all(fd, out, len);
     /* close() with the request unread sends a reset, and the kernel drops what it has
-     * not sent yet: the 503 may never arrive.  Swallow what has come (never waiting). */
-    for (int i = 0; i < 16 && recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0; i++)
-        continue;
+     * not sent yet: the 503 may never arrive.  Swallow what has come (never waiting;
+     * EINTR is no reason to stop), then close. */
+    for (int i = 0; i < 64; i++) {
+        ssize_t n = recv(fd, junk, sizeof junk, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EINTR))
+            break;
+    }
     close(fd);
 }
 
