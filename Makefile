@@ -6,7 +6,9 @@
 #   make bench               build everything and run the experiment (under 5 minutes);
 #                            FULL=1 for the whole set, SMOKE=1 for a few seconds
 #   make test [STAGE=N]      build and test every stage, or only stage N (another stage's
-#                            compile error cannot stop it); installs bats if missing
+#                            compile error cannot stop it); installs bats if missing.
+#                            FILE=stage5 one test file, FILTER=regex the tests it names,
+#                            LOAD=1 beside a CPU hog on every core
 #   make stress [STAGE=N]    each server under heavy and hostile load, a few minutes; figures
 #   make memcheck [STAGE=N]  the tests with every server under valgrind (or $(VALGRIND)): no leak, no error
 #   make grade SUBMISSION=DIR [STAGE=N]    grade a student's tree: a score per stage,
@@ -60,18 +62,22 @@ run:
 	$(MAKE) -C $(STAGE_DIR)
 	$(STAGE_DIR)/server -a 127.0.0.1 -p $(PORT) $(if $(filter 3 4 5,$(STAGE)),-r www) $(RUN_FLAGS)
 
-# Each stage is built by tests/run as its turn comes: a stage that does not build fails
-# its own tests and stops no other.
+# Each stage is built by tests/run before its tests: a stage that does not build fails
+# its own tests and stops no other. FILE=name runs one test file (tests/name.bats),
+# FILTER=regex only the tests whose names match it (both with or without STAGE); LOAD=1
+# runs the tests beside a CPU hog on every core (a busy machine).
 test:
-	tests/run $(STAGE)
+	tests/run $(if $(FILE),--file $(FILE)) $(if $(FILTER),--filter "$$FILTER") $(if $(LOAD),--load) $(STAGE)
 
+# The soaks measure: one file at a time, so that their figures are each server's own.
 stress: all
-	EVLAB_SUITE=stress tests/run $(STAGE)
+	EVLAB_SUITE=stress EVLAB_JOBS=$${EVLAB_JOBS:-1} tests/run $(if $(FILE),--file $(FILE)) $(STAGE)
 
-# valgrind and the sanitizers cannot share a process: a plain build.
+# valgrind and the sanitizers cannot share a process: a plain build. valgrind slows each
+# server tenfold: two files at a time.
 memcheck:
 	$(MAKE) all SANITIZE=
-	MEMCHECK=1 TOOLS_TESTS=no tests/run $(STAGE)
+	MEMCHECK=1 TOOLS_TESTS=no EVLAB_JOBS=$${EVLAB_JOBS:-2} tests/run $(if $(FILE),--file $(FILE)) $(STAGE)
 
 bench: all
 	@test -d stage6-bench || { echo "make bench needs stage6-bench/ (stage 6's release)"; exit 2; }
@@ -85,7 +91,7 @@ grade:
 
 # BEGIN INSTRUCTOR
 C_FILES  = $(wildcard common/*.[ch] stage[1-6]-*/*.[ch]) tests/tools/slowfs.c tests/tools/shortio.c tests/tools/faults.c tests/tools/sigsafe.c $(wildcard tests/fuzz/*.c)
-SH_FILES = tests/run tests/grade tests/test_helper.bash tests/tools/build tests/tools/handout tests/mutants/run \
+SH_FILES = tests/run tests/grade tests/test_helper.bash tests/tools/build tests/tools/handout tests/tools/timing tests/mutants/run \
            tests/tools/deps tests/gradescope/bundle tests/gradescope/setup.sh tests/gradescope/run_autograder \
            stage6-bench/bench stage6-bench/report stage6-bench/nginx_server .ci/run
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env bats
 # stages: tools
+# budget: 60
+# parallel: tests
 # make autograder: the Gradescope bundle, run end to end in a fake /autograder
 # (AUTOGRADER_ROOT) as Gradescope runs it: unzip into source/, setup.sh once, then
 # run_autograder for each submission, uploaded as a student would (a zip of stage

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # stages: 6
+# budget: 60
 # The whole benchmark, in its smoke mode (seconds): every experiment runs once, so
 # the harness cannot rot unnoticed. Tagged "tooling": it tests the lab's own scripts, so
 # TOOLS_TESTS=no leaves it out (bench.bats tests loadgen and the servers in every build).

@@ -1,5 +1,7 @@
 #!/usr/bin/env bats
 # stages: tools
+# budget: 60
+# parallel: tests
 # make grade: scores from the tests, results.json (Gradescope) and JUnit XML, for the
 # reference solution, a copy with one bug, a stage that does not build, a server that
 # never answers, a grading out of time, and tests that print what JSON and XML must escape

@@ -1,5 +1,7 @@
 #!/usr/bin/env bats
 # stages: tools
+# budget: 90
+# parallel: tests
 # make handout: the students' trees (every stage at once, and each week's release) hold no
 # answer, no marker and nothing of the instructor's, build cleanly and fail where work is
 # missing; make test builds only the stage it tests; make diff shows the code first.

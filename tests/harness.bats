@@ -1,5 +1,7 @@
 #!/usr/bin/env bats
 # stages: tools
+# budget: 60
+# parallel: tests
 # tests/run itself: what a test leaves running is found, stopped and counted, whatever
 # failed; the summary line adds up every file.
 

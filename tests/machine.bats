@@ -1,5 +1,7 @@
 #!/usr/bin/env bats
 # stages: tools
+# budget: 30
+# parallel: tests
 # What a machine needs, and what the lab does when it is missing: tests/deps is the one
 # list (tests/tools/deps installs it for make test, setup.sh and the Dockerfile);
 # bats-core is pinned and a known-bad one refused; a failed install shows the installer's

@@ -9,10 +9,8 @@ load test_helper
 @test "the server starts and answers a plain GET within 5 seconds" {
     start_server
     run raw 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' 5
-    if ((status != 0)) && ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        local code=0
-        wait "$SERVER_PID" || code=$?
-        echo "The server exited (status $code) instead of answering; its stderr:"
+    if ((status != 0)) && exited_within "$SERVER_PID" 1; then
+        echo "The server exited ($(status_words "$(exit_status "$SERVER_PID")")) instead of answering; its stderr:"
         sed 's/^/    /' "$SERVER_LOG"
         false
     fi

@@ -284,13 +284,13 @@ setup() {
 }
 
 @test "-c counts what an entry costs, not only the file's bytes: 2000 one-byte files with long names" {
-    local name i
+    local name
     name=$(printf 'n%.0s' {1..200})
-    for ((i = 0; i < 2000; i++)); do printf 'x' >"$ROOT/$name$i"; done
+    # In bulk: a loop of 2000 steps in bats's shell takes seconds of the test's time.
+    awk -v f="$ROOT/$name" 'BEGIN { for (i = 0; i < 2000; i++) { printf "x" >(f i); close(f i) } }'
     start_server -q -c 100000
-    local args=()
-    for ((i = 0; i < 2000; i++)); do args+=(-o /dev/null "$(url "/$name$i")"); done
-    http "${args[@]}"
+    # One curl, one connection, 2000 requests: curl's URL glob.
+    http -f "$(url "/$name")[0-1999]" >/dev/null
     local line
     line=$(cache_stats)
     echo "$line (-c 100000; each entry holds a name of over 200 bytes)"
