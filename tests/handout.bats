@@ -249,3 +249,36 @@ own_parts() {
     run -0 make -s -C "$EVLAB_TREE" diff FROM=3 TO=4 DOCS=1
     [[ $output == *"+++ stage4-aio/server.c"*"+++ stage4-aio/README.md"* ]] || false
 }
+
+@test "every handout and both READMEs show how to run one test file and one test, and the commands work" {
+    local readme n f filter names shown=0 line
+    for readme in "$EVLAB_TREE"/stage[1-6]-*/README.md "$EVLAB_TREE/README.md" "$EVLAB_TREE/starter/README.md"; do
+        # Each "make test STAGE=N FILE=F [FILTER='R']" line must name a file that tests
+        # stage N, and R must pick at least one of its tests, as bats's --filter would.
+        while IFS= read -r line; do
+            [[ $line =~ make\ test\ STAGE=([1-6])\ FILE=([a-z0-9]+)(\ FILTER=\'([^\']*)\')? ]] || continue
+            n=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} filter=${BASH_REMATCH[4]}
+            [[ -f $EVLAB_TREE/tests/$f.bats ]] || { echo "${readme#"$EVLAB_TREE"/}: no tests/$f.bats: $line"; false; }
+            [[ " $(sed -n 's/^# stages: *//p' "$EVLAB_TREE/tests/$f.bats") " =~ \ $n[\ :] ]] ||
+                { echo "${readme#"$EVLAB_TREE"/}: tests/$f.bats does not test stage $n: $line"; false; }
+            names=$(sed -n 's/^@test "\(.*\)" {$/\1/p' "$EVLAB_TREE/tests/$f.bats")
+            [[ -z $filter ]] || grep -qE -- "$filter" <<<"$names" ||
+                { echo "${readme#"$EVLAB_TREE"/}: FILTER='$filter' matches no test of tests/$f.bats"; false; }
+            [[ $readme != */stage"$n"-*/README.md && $readme == */stage* ]] &&
+                { echo "${readme#"$EVLAB_TREE"/} shows stage $n's command: $line"; false; }
+            [[ -n $filter ]] && shown=$((shown + 1))
+        done <"$readme"
+        grep -qE 'make test STAGE=[1-6] FILE=[a-z0-9]+ FILTER=' "$readme" ||
+            { echo "${readme#"$EVLAB_TREE"/} does not show make test STAGE=N FILE=... FILTER=..."; false; }
+    done
+    echo "$shown one-test commands checked"
+    # And the command itself: make hands FILE and FILTER to tests/run (make -n: a make
+    # run inside bats loses bats's own exported function), which runs those tests only.
+    run -0 make -s -n -C "$EVLAB_TREE" test STAGE=1 FILE=protocol FILTER='8 KiB'
+    [[ $output == *'tests/run --file protocol --filter "$FILTER"'*' 1' ]] || false
+    run -0 env -u STAGE -u SERVER_BIN -u SHORTIO -u EVLAB_PIDFILE FILTER='8 KiB' \
+        bash -c '"$0" --file protocol --filter "$FILTER" 1' "$EVLAB_TREE/tests/run"
+    echo "$output" | tail -n 4
+    [[ $(summary) =~ ^[1-9]\ passed,\ 0\ failed ]] || false
+    [[ $output != *"# smoke.bats"* && $output == *"8 KiB"* && $output != *"Date in IMF-fixdate"* ]] || false
+}
