@@ -259,7 +259,7 @@ own_parts() {
             [[ $line =~ make\ test\ STAGE=([1-6])\ FILE=([a-z0-9]+)(\ FILTER=\'([^\']*)\')? ]] || continue
             n=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} filter=${BASH_REMATCH[4]}
             [[ -f $EVLAB_TREE/tests/$f.bats ]] || { echo "${readme#"$EVLAB_TREE"/}: no tests/$f.bats: $line"; false; }
-            [[ " $(sed -n 's/^# stages: *//p' "$EVLAB_TREE/tests/$f.bats") " =~ \ $n[\ :] ]] ||
+            [[ " $(sed -n 's/^# stages: *//p' "$EVLAB_TREE/tests/$f.bats") " =~ \ ${n}[\ :] ]] ||
                 { echo "${readme#"$EVLAB_TREE"/}: tests/$f.bats does not test stage $n: $line"; false; }
             names=$(sed -n 's/^@test "\(.*\)" {$/\1/p' "$EVLAB_TREE/tests/$f.bats")
             [[ -z $filter ]] || grep -qE -- "$filter" <<<"$names" ||
